@@ -42,6 +42,18 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      {
+        resolve: { alias: { "~": src } },
+        test: {
+          // worker daemon + client library: real worker processes, real PostgreSQL, real mappings
+          name: "worker",
+          include: ["tests/worker/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+        },
+      },
     ],
   },
 });
