@@ -1,0 +1,188 @@
+/**
+ * The application processes, for `scripts/up` and the Playwright global setup: the local OIDC
+ * provider, the Next.js production build and server. Same rules as services.ts: 127.0.0.1,
+ * free ports, stop by PID.
+ */
+import { createHash } from "node:crypto";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { freePort, run, spawnService, stopPid, waitFor, type RunningService } from "./process";
+import { projectRoot } from "./services";
+
+const tsxImport = ["--import", "tsx"];
+
+// ---------------------------------------------------------------------------------------------
+// Local OIDC provider
+// ---------------------------------------------------------------------------------------------
+
+export interface OidcProviderOptions {
+  clientId: string;
+  clientSecret: string;
+  redirectUris: string[];
+  /** Accept any `…@e2e.test` / `e2e` user (tests only). */
+  testUsers?: boolean;
+  preferredPort?: number;
+  logFile: string;
+  detached?: boolean;
+}
+
+export interface OidcProviderService extends RunningService {
+  /** The issuer URL (what OIDC_ISSUER must be). */
+  url: string;
+  port: number;
+}
+
+/** Starts dev/oidc-provider/server.ts and waits for its discovery document. */
+export async function startOidcProvider(opts: OidcProviderOptions): Promise<OidcProviderService> {
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const port = await freePort(attempt === 0 ? opts.preferredPort : undefined);
+    const issuer = `http://127.0.0.1:${port}`;
+    const args = [
+      ...tsxImport,
+      path.join(projectRoot, "dev", "oidc-provider", "server.ts"),
+      "--port", String(port),
+      "--client-id", opts.clientId,
+      "--client-secret", opts.clientSecret,
+      ...opts.redirectUris.flatMap((u) => ["--redirect-uri", u]),
+      ...(opts.testUsers ? ["--test-users"] : []),
+    ];
+    const child = spawnService(process.execPath, args, { logFile: opts.logFile, cwd: projectRoot, detached: opts.detached });
+    try {
+      await waitFor("OIDC provider", () => httpOk(`${issuer}/.well-known/openid-configuration`), {
+        child,
+        logFile: opts.logFile,
+        timeoutMs: 30_000,
+      });
+    } catch (err) {
+      lastError = err;
+      await stopPid(child.pid ?? -1, { child });
+      continue;
+    }
+    const pid = child.pid!;
+    return { url: issuer, port, pid, stop: () => stopPid(pid, { child }) };
+  }
+  throw lastError instanceof Error ? lastError : new Error(String(lastError));
+}
+
+async function httpOk(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+    await res.arrayBuffer();
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+/** True when the server answered anything at all over HTTP. */
+async function httpAnswers(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(url, { redirect: "manual", signal: AbortSignal.timeout(10_000) });
+    await res.arrayBuffer();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Next.js
+// ---------------------------------------------------------------------------------------------
+
+const nextBin = () => path.join(projectRoot, "node_modules", ".bin", "next");
+const stampFile = () => path.join(projectRoot, ".next", "commy-build-stamp");
+
+/**
+ * What the current source tree is: HEAD plus every uncommitted change (tracked diffs and
+ * untracked files' contents). Undefined outside a git checkout (then we always build).
+ */
+export function sourceStamp(): string | undefined {
+  try {
+    const git = (...args: string[]) =>
+      execFileSync("git", args, { cwd: projectRoot, encoding: "buffer", maxBuffer: 256 * 1024 * 1024, stdio: ["ignore", "pipe", "ignore"] });
+    const h = createHash("sha256");
+    h.update(git("rev-parse", "HEAD"));
+    h.update(git("diff", "HEAD", "--binary"));
+    const untracked = git("ls-files", "--others", "--exclude-standard", "-z").toString().split("\0").filter(Boolean).sort();
+    for (const file of untracked) {
+      h.update(file);
+      try {
+        h.update(readFileSync(path.join(projectRoot, file)));
+      } catch {
+        /* vanished meanwhile */
+      }
+    }
+    return h.digest("hex");
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Runs `next build` unless `.next` already holds a build of exactly this source tree.
+ * Build output goes to `logFile` (or the terminal with `inherit`).
+ */
+export async function ensureNextBuild(opts: {
+  env: NodeJS.ProcessEnv;
+  logFile?: string;
+  inherit?: boolean;
+  force?: boolean;
+  onStart?: () => void;
+}): Promise<{ built: boolean }> {
+  const stamp = sourceStamp();
+  const buildId = path.join(projectRoot, ".next", "BUILD_ID");
+  if (!opts.force && stamp && existsSync(buildId) && existsSync(stampFile()) && readFileSync(stampFile(), "utf8") === stamp) {
+    return { built: false };
+  }
+  opts.onStart?.();
+  rmSync(stampFile(), { force: true });
+  const env = { ...opts.env, NEXT_TELEMETRY_DISABLED: "1" };
+  try {
+    const out = await run(process.execPath, [nextBin(), "build"], { cwd: projectRoot, env, inherit: opts.inherit });
+    if (opts.logFile) writeFileSync(opts.logFile, out);
+  } catch (err) {
+    if (opts.logFile) writeFileSync(opts.logFile, String((err as Error).message));
+    throw err;
+  }
+  if (stamp) {
+    mkdirSync(path.dirname(stampFile()), { recursive: true });
+    writeFileSync(stampFile(), stamp);
+  }
+  return { built: true };
+}
+
+export interface NextServerService extends RunningService {
+  port: number;
+}
+
+/** `next start` on 127.0.0.1:port (a production build must exist). Waits until it answers HTTP. */
+export async function startNextServer(opts: {
+  port: number;
+  env: NodeJS.ProcessEnv;
+  logFile?: string;
+  /** Output to the terminal instead of a log file. */
+  inherit?: boolean;
+  detached?: boolean;
+}): Promise<NextServerService> {
+  const args = [nextBin(), "start", "-p", String(opts.port), "-H", "127.0.0.1"];
+  const env = { ...opts.env, NEXT_TELEMETRY_DISABLED: "1", PORT: String(opts.port), HOSTNAME: "127.0.0.1" };
+  const child = opts.inherit
+    ? (await import("node:child_process")).spawn(process.execPath, args, { cwd: projectRoot, env, stdio: "inherit", detached: opts.detached })
+    : spawnService(process.execPath, args, { logFile: opts.logFile!, cwd: projectRoot, env, detached: opts.detached });
+  const url = `http://127.0.0.1:${opts.port}`;
+  try {
+    await waitFor("Next.js server", () => httpAnswers(`${url}/api/auth/providers`), {
+      child,
+      logFile: opts.logFile,
+      timeoutMs: 90_000,
+      intervalMs: 200,
+    });
+  } catch (err) {
+    await stopPid(child.pid ?? -1, { child });
+    throw err;
+  }
+  const pid = child.pid!;
+  return { url, port: opts.port, pid, stop: () => stopPid(pid, { child, timeoutMs: 10_000 }) };
+}
