@@ -1,0 +1,275 @@
+/**
+ * Shared files: the tenant's declarations of named, typed, memory-mappable regions.
+ *
+ * CRUD with cursor pagination (by name), optimistic concurrency through `revision` (a stale
+ * revision is a CONFLICT, never a silent overwrite), names unique per tenant, and an audit
+ * event with before/after in the same transaction as every change.
+ *
+ * API keys with `filePatterns` only ever see files whose names match: a file outside the
+ * patterns is NOT_FOUND for them (its existence is not revealed), and creating one is
+ * FORBIDDEN.
+ */
+import { Prisma } from "~/generated/prisma";
+import type { TenantContext } from "~/server/actor";
+import { authorize } from "~/server/actor";
+import { recordAudit } from "~/server/audit";
+import { globToLike } from "~/server/contracts/api-key";
+import { decodeCursor, encodeCursor, zodFieldErrors, type Page, type TPageQuery } from "~/server/contracts/common";
+import {
+  ZSharedFileCreate,
+  ZSharedFilePatch,
+  checkSharedFileRules,
+  fromDbEnum,
+  mergeSharedFilePatch,
+  toDbEnum,
+  type TLayout,
+  type TSharedFile,
+  type TSharedFileCreateInput,
+  type TSharedFileSpec,
+} from "~/server/contracts/shared-file";
+import { db } from "~/server/db";
+import { AppError, type FieldErrors } from "~/server/errors";
+import { keyMayAccessFile } from "./api-keys";
+
+/** Columns read for a shared file, in one place for the ORM and the raw list query. */
+const COLUMNS = Prisma.raw(
+  [
+    "id", "name", "description", "kind", "pattern", "topology", "directionality", "serialization", "maxSizeBytes", "ttlSeconds",
+    "maxConnections", "creationPolicy", "existencePolicy", "autoCleanup", "persistAfterDisconnect", "requiredPermissions",
+    "transportPreference", "maxLatencyMicros", "minThroughputMsgPerSec", "consistency", "durability", "layout", "status",
+    "revision", "createdAt", "updatedAt",
+  ]
+    .map((c) => `"${c}"`)
+    .join(", "),
+);
+
+type SharedFileRow = Prisma.SharedFileGetPayload<{ omit: { tenantId: true; createdById: true } }>;
+
+/** Database row → API shape (enum values to kebab-case, performance grouped, ISO dates). */
+export function toSharedFile(row: SharedFileRow): TSharedFile {
+  return {
+    id: row.id,
+    name: row.name,
+    description: row.description,
+    kind: fromDbEnum(row.kind),
+    pattern: fromDbEnum(row.pattern),
+    topology: fromDbEnum(row.topology),
+    directionality: fromDbEnum(row.directionality),
+    serialization: fromDbEnum(row.serialization),
+    maxSizeBytes: row.maxSizeBytes,
+    ttlSeconds: row.ttlSeconds,
+    maxConnections: row.maxConnections,
+    creationPolicy: fromDbEnum(row.creationPolicy),
+    existencePolicy: fromDbEnum(row.existencePolicy),
+    autoCleanup: row.autoCleanup,
+    persistAfterDisconnect: row.persistAfterDisconnect,
+    requiredPermissions: row.requiredPermissions as TSharedFile["requiredPermissions"],
+    transportPreference: fromDbEnum(row.transportPreference),
+    performance: {
+      maxLatencyMicros: row.maxLatencyMicros,
+      minThroughputMsgPerSec: row.minThroughputMsgPerSec,
+      consistency: fromDbEnum(row.consistency),
+      durability: fromDbEnum(row.durability),
+    },
+    layout: row.layout as unknown as TLayout,
+    status: fromDbEnum(row.status),
+    revision: row.revision,
+    createdAt: new Date(row.createdAt).toISOString(),
+    updatedAt: new Date(row.updatedAt).toISOString(),
+  };
+}
+
+/** API model → columns. */
+function toColumns(spec: TSharedFileSpec) {
+  return {
+    description: spec.description,
+    kind: toDbEnum<SharedFileRow["kind"]>(spec.kind),
+    pattern: toDbEnum<SharedFileRow["pattern"]>(spec.pattern),
+    topology: toDbEnum<SharedFileRow["topology"]>(spec.topology),
+    directionality: toDbEnum<SharedFileRow["directionality"]>(spec.directionality),
+    serialization: toDbEnum<SharedFileRow["serialization"]>(spec.serialization),
+    maxSizeBytes: spec.maxSizeBytes,
+    ttlSeconds: spec.ttlSeconds,
+    maxConnections: spec.maxConnections,
+    creationPolicy: toDbEnum<SharedFileRow["creationPolicy"]>(spec.creationPolicy),
+    existencePolicy: toDbEnum<SharedFileRow["existencePolicy"]>(spec.existencePolicy),
+    autoCleanup: spec.autoCleanup,
+    persistAfterDisconnect: spec.persistAfterDisconnect,
+    requiredPermissions: [...spec.requiredPermissions],
+    transportPreference: toDbEnum<SharedFileRow["transportPreference"]>(spec.transportPreference),
+    maxLatencyMicros: spec.performance.maxLatencyMicros,
+    minThroughputMsgPerSec: spec.performance.minThroughputMsgPerSec,
+    consistency: toDbEnum<SharedFileRow["consistency"]>(spec.performance.consistency),
+    durability: toDbEnum<SharedFileRow["durability"]>(spec.performance.durability),
+    layout: spec.layout as unknown as Prisma.InputJsonValue,
+  };
+}
+
+/** The audited snapshot: the model without timestamps (they change on every write and say nothing). */
+function snapshot(f: TSharedFile): Omit<TSharedFile, "createdAt" | "updatedAt"> {
+  const { createdAt: _c, updatedAt: _u, ...rest } = f;
+  return rest;
+}
+
+/** Where-builder: the verified tenant's file called `name`. */
+const fileInTenant = (ctx: TenantContext, name: string) => ({ tenantId_name: { tenantId: ctx.tenantId, name } });
+
+function filePatternsOf(ctx: TenantContext): string[] {
+  return ctx.actor.type === "API_KEY" ? ctx.actor.filePatterns : [];
+}
+
+function notFound(name: string): AppError {
+  return new AppError("NOT_FOUND", `Shared file "${name}" not found`);
+}
+
+function nameTaken(name: string): AppError {
+  return new AppError("CONFLICT", `A shared file named "${name}" already exists`, { fields: { name: ["A shared file with this name already exists in this tenant"] } });
+}
+
+function staleRevision(name: string, current: number, sent: number): AppError {
+  return new AppError("CONFLICT", `Shared file "${name}" was changed by someone else (revision ${current}, you sent ${sent}). Reload it and apply your change again.`, {
+    fields: { revision: [`Current revision is ${current}`] },
+  });
+}
+
+function rulesErrors(spec: TSharedFileSpec): FieldErrors | null {
+  const fields: FieldErrors = {};
+  checkSharedFileRules(spec, (path, message) => (fields[path.join(".")] ??= []).push(message));
+  return Object.keys(fields).length > 0 ? fields : null;
+}
+
+// ---------------------------------------------------------------------------
+// Reads
+// ---------------------------------------------------------------------------
+
+/**
+ * A page of the tenant's files, by name. One query: raw SQL because the key's glob patterns
+ * become `LIKE ANY(...)` (which the ORM cannot express), and because this is the API's
+ * hottest read (benchmark B6).
+ */
+export async function listSharedFiles(ctx: TenantContext, query: TPageQuery): Promise<Page<TSharedFile>> {
+  authorize(ctx, "file:read");
+  const after = query.cursor ? decodeCursor(query.cursor) : null;
+  if (query.cursor && after === null) throw AppError.validation({ cursor: ["Invalid cursor: pass the nextCursor of a previous page"] });
+  const likes = filePatternsOf(ctx).map(globToLike);
+  const rows = await db.$queryRaw<SharedFileRow[]>`
+    SELECT ${COLUMNS} FROM "SharedFile"
+    WHERE "tenantId" = ${ctx.tenantId}
+      AND (${after}::text IS NULL OR "name" > ${after}::text)
+      AND (cardinality(${likes}::text[]) = 0 OR "name" LIKE ANY(${likes}::text[]))
+    ORDER BY "name"
+    LIMIT ${query.limit + 1}`;
+  const page = rows.slice(0, query.limit);
+  return {
+    items: page.map(toSharedFile),
+    nextCursor: rows.length > query.limit ? encodeCursor(page[page.length - 1]!.name) : null,
+  };
+}
+
+/** One file by name; NOT_FOUND when absent or outside the key's patterns. */
+export async function getSharedFile(ctx: TenantContext, name: string): Promise<TSharedFile> {
+  authorize(ctx, "file:read");
+  if (!keyMayAccessFile(ctx.actor, name)) throw notFound(name);
+  const row = await db.sharedFile.findUnique({ where: fileInTenant(ctx, name), omit: { tenantId: true, createdById: true } });
+  if (!row) throw notFound(name);
+  return toSharedFile(row);
+}
+
+// ---------------------------------------------------------------------------
+// Writes
+// ---------------------------------------------------------------------------
+
+/** Declares a new file. VALIDATION_FAILED with field errors; CONFLICT (field `name`) when the name is taken. */
+export async function createSharedFile(ctx: TenantContext, input: TSharedFileCreateInput): Promise<TSharedFile> {
+  authorize(ctx, "file:create");
+  const parsed = ZSharedFileCreate.safeParse(input);
+  if (!parsed.success) throw AppError.validation(zodFieldErrors(parsed.error));
+  const { name, ...spec } = parsed.data;
+  if (!keyMayAccessFile(ctx.actor, name)) {
+    throw new AppError("FORBIDDEN", `This API key may only access shared files matching: ${filePatternsOf(ctx).join(", ")}`, {
+      fields: { name: ["Outside the file patterns of this API key"] },
+    });
+  }
+  try {
+    return await db.$transaction(async (tx) => {
+      const row = await tx.sharedFile.create({
+        data: { tenantId: ctx.tenantId, name, ...toColumns(spec), createdById: ctx.actor.type === "USER" ? ctx.actor.userId : null },
+        omit: { tenantId: true, createdById: true },
+      });
+      const file = toSharedFile(row);
+      await recordAudit(tx, ctx, { action: "file.created", target: { type: "sharedFile", id: row.id }, after: snapshot(file) });
+      return file;
+    });
+  } catch (e) {
+    if (e instanceof Prisma.PrismaClientKnownRequestError && e.code === "P2002") throw nameTaken(name);
+    throw e;
+  }
+}
+
+/** Keys the update body may not carry, with the reason shown to the caller. */
+const IMMUTABLE: Record<string, string> = {
+  name: "The name cannot change (workers and clients know the file by it): create a new file instead",
+  kind: "The kind cannot change (it decides the binary layout): create a new file instead",
+};
+
+/**
+ * Changes a file. `revision` must be the one the caller last read: the update is a
+ * compare-and-set on it, so of two concurrent editors the second gets CONFLICT instead of
+ * overwriting the first. The merged result is validated with the same cross-field rules as
+ * create. Bumps `revision` (workers re-sync their catalogue on it).
+ */
+export async function updateSharedFile(ctx: TenantContext, name: string, input: unknown): Promise<TSharedFile> {
+  authorize(ctx, "file:update");
+  if (typeof input === "object" && input !== null) {
+    const fields: FieldErrors = {};
+    for (const key of Object.keys(IMMUTABLE)) if (key in input) fields[key] = [IMMUTABLE[key]!];
+    if (Object.keys(fields).length > 0) throw AppError.validation(fields);
+  }
+  const parsed = ZSharedFilePatch.safeParse(input);
+  if (!parsed.success) throw AppError.validation(zodFieldErrors(parsed.error));
+  const patch = parsed.data;
+  if (!keyMayAccessFile(ctx.actor, name)) throw notFound(name);
+
+  return db.$transaction(async (tx) => {
+    const row = await tx.sharedFile.findUnique({ where: fileInTenant(ctx, name), omit: { tenantId: true, createdById: true } });
+    if (!row) throw notFound(name);
+    if (row.revision !== patch.revision) throw staleRevision(name, row.revision, patch.revision);
+    const before = toSharedFile(row);
+    const merged = mergeSharedFilePatch(before, patch);
+    const errors = rulesErrors(merged);
+    if (errors) throw AppError.validation(errors);
+
+    // Compare-and-set on the revision: a concurrent writer that committed since our read
+    // makes this match nothing.
+    const updated = await tx.sharedFile.updateMany({
+      where: { id: row.id, tenantId: ctx.tenantId, revision: patch.revision },
+      data: { ...toColumns(merged), ...(patch.status ? { status: toDbEnum<SharedFileRow["status"]>(patch.status) } : {}), revision: { increment: 1 } },
+    });
+    if (updated.count !== 1) {
+      const current = await tx.sharedFile.findUnique({ where: { id: row.id }, select: { revision: true } });
+      throw staleRevision(name, current?.revision ?? row.revision + 1, patch.revision);
+    }
+    const after = toSharedFile(await tx.sharedFile.findUniqueOrThrow({ where: { id: row.id }, omit: { tenantId: true, createdById: true } }));
+    await recordAudit(tx, ctx, { action: "file.updated", target: { type: "sharedFile", id: row.id }, before: snapshot(before), after: snapshot(after) });
+    return after;
+  });
+}
+
+/**
+ * Deletes a file (its attachments go with it). With `revision`, deletes only that revision
+ * (CONFLICT otherwise), so a client can avoid deleting something it has not seen.
+ */
+export async function deleteSharedFile(ctx: TenantContext, name: string, opts: { revision?: number } = {}): Promise<TSharedFile> {
+  authorize(ctx, "file:delete");
+  if (!keyMayAccessFile(ctx.actor, name)) throw notFound(name);
+  return db.$transaction(async (tx) => {
+    const row = await tx.sharedFile.findUnique({ where: fileInTenant(ctx, name), omit: { tenantId: true, createdById: true } });
+    if (!row) throw notFound(name);
+    if (opts.revision !== undefined && row.revision !== opts.revision) throw staleRevision(name, row.revision, opts.revision);
+    const deleted = await tx.sharedFile.deleteMany({ where: { id: row.id, tenantId: ctx.tenantId, revision: row.revision } });
+    if (deleted.count !== 1) throw staleRevision(name, row.revision + 1, opts.revision ?? row.revision);
+    const before = toSharedFile(row);
+    await recordAudit(tx, ctx, { action: "file.deleted", target: { type: "sharedFile", id: row.id }, before: snapshot(before) });
+    return before;
+  });
+}
