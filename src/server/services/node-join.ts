@@ -1,0 +1,373 @@
+/**
+ * Worker nodes from the control plane's side: join tokens, joining, the node credential,
+ * heartbeat, catalogue, tenant worker settings (versioned, rollback), API-key checks for the
+ * data plane, attachment reports, revoke and drain.
+ *
+ * Secrets: join tokens (`cmj_…`) and node credentials (`cmn_…`) carry 256 random bits; only
+ * their SHA-256 is stored. A fast hash is right for that much entropy (nothing to brute-force).
+ *
+ * Every state change is audited in the same transaction as the change. Heartbeats, catalogue
+ * reads and key checks are not: they are reads or liveness pings that arrive every few seconds
+ * per node and would drown the log; their effect is visible as node health.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import type { Prisma } from "~/generated/prisma";
+import type { Actor, RequestMeta, TenantContext } from "~/server/actor";
+import { authorize } from "~/server/actor";
+import { recordAudit } from "~/server/audit";
+import {
+  CatalogueFileSchema,
+  WorkerSettingsSchema,
+  type AttachmentReport,
+  type CatalogueFile,
+  type CatalogueResponse,
+  type HeartbeatRequest,
+  type HeartbeatResponse,
+  type JoinRequest,
+  type JoinResponse,
+  type SettingsResponse,
+  type VerifyKeyResponse,
+  type WorkerSettings,
+} from "~/server/contracts/worker";
+import { db } from "~/server/db";
+import { AppError } from "~/server/errors";
+import { apiKeySecretMatches, parseApiKey } from "./api-keys";
+
+export const JOIN_TOKEN_TTL_MS = 60 * 60 * 1000;
+
+function sha256(s: string): string {
+  return createHash("sha256").update(s, "utf8").digest("hex");
+}
+
+function secret(prefix: string): string {
+  return `${prefix}_${randomBytes(32).toString("base64url")}`;
+}
+
+/** Why a node credential was refused; route handlers map it to 401 with this code. */
+export class NodeAuthError extends Error {
+  constructor(
+    readonly code: "NODE_CREDENTIAL_INVALID" | "NODE_REVOKED",
+    message: string,
+  ) {
+    super(message);
+    this.name = "NodeAuthError";
+  }
+}
+
+export interface AuthenticatedNode {
+  nodeId: string;
+  tenantId: string;
+  name: string;
+  status: "ACTIVE" | "DRAINING" | "REVOKED";
+}
+
+function nodeActor(node: { nodeId: string; tenantId: string; name: string }): Actor {
+  return { type: "NODE", nodeId: node.nodeId, tenantId: node.tenantId, label: node.name };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Join tokens and joining
+// ---------------------------------------------------------------------------------------------
+
+export interface CreatedJoinToken {
+  id: string;
+  /** Shown once. */
+  token: string;
+  expiresAt: Date;
+  /** The exact command an operator runs on the host. */
+  command: string;
+}
+
+/** Creates a one-time join token valid for one hour. */
+export async function createJoinToken(
+  ctx: TenantContext,
+  input: { labels?: Record<string, string>; controlPlaneUrl: string },
+): Promise<CreatedJoinToken> {
+  authorize(ctx, "node:manage");
+  const token = secret("cmj");
+  const expiresAt = new Date(Date.now() + JOIN_TOKEN_TTL_MS);
+  const labels = input.labels ?? {};
+  const row = await db.$transaction(async (tx) => {
+    const created = await tx.nodeJoinToken.create({
+      data: { tenantId: ctx.tenantId, tokenHash: sha256(token), labels, expiresAt, createdById: ctx.actor.type === "USER" ? ctx.actor.userId : null },
+    });
+    await recordAudit(tx, ctx, { action: "node.join_token_created", target: { type: "NodeJoinToken", id: created.id }, after: { labels, expiresAt } });
+    return created;
+  });
+  const labelFlags = Object.entries(labels)
+    .map(([k, v]) => ` --label ${k}=${v}`)
+    .join("");
+  return {
+    id: row.id,
+    token,
+    expiresAt,
+    command: `npx tsx worker/main.ts --control-plane-url ${input.controlPlaneUrl} --join-token ${token}${labelFlags}`,
+  };
+}
+
+/** Makes an unused join token unusable. */
+export async function revokeJoinToken(ctx: TenantContext, input: { id: string }): Promise<void> {
+  authorize(ctx, "node:manage");
+  await db.$transaction(async (tx) => {
+    const n = await tx.nodeJoinToken.updateMany({ where: { id: input.id, tenantId: ctx.tenantId, usedAt: null }, data: { expiresAt: new Date() } });
+    if (n.count === 0) throw AppError.notFound("Unused join token");
+    await recordAudit(tx, ctx, { action: "node.join_token_revoked", target: { type: "NodeJoinToken", id: input.id } });
+  });
+}
+
+/**
+ * Exchanges a join token for a node credential. The token is consumed by one conditional UPDATE
+ * (unused and unexpired), so two workers racing with the same token cannot both join.
+ */
+export async function exchangeJoinToken(input: JoinRequest, meta: RequestMeta): Promise<JoinResponse> {
+  const credential = secret("cmn");
+  return db.$transaction(async (tx) => {
+    const now = new Date();
+    const claimed = await tx.nodeJoinToken.updateManyAndReturn({
+      where: { tokenHash: sha256(input.token), usedAt: null, expiresAt: { gt: now } },
+      data: { usedAt: now },
+    });
+    const token = claimed[0];
+    if (!token) throw new AppError("UNAUTHENTICATED", "The join token is invalid, already used or expired. Create a new one in the control plane (Nodes → Add node).");
+    const settings = await activeSettings(tx, token.tenantId);
+    // Names are unique per tenant; a host that joins again (lost its state dir) gets a suffix.
+    let name = input.name ?? input.hostname;
+    if (await tx.node.findUnique({ where: { tenantId_name: { tenantId: token.tenantId, name } } })) name = `${name}-${randomBytes(3).toString("hex")}`;
+    const labels = { ...(token.labels as Record<string, string>), ...input.labels };
+    const node = await tx.node.create({
+      data: {
+        tenantId: token.tenantId,
+        name,
+        hostname: input.hostname,
+        version: input.version,
+        labels,
+        capabilities: input.capabilities,
+        credentialHash: sha256(credential),
+        heartbeatIntervalMs: settings.settings.heartbeatIntervalMs,
+        lastHeartbeatAt: now,
+      },
+    });
+    await tx.nodeJoinToken.update({ where: { id: token.id }, data: { usedByNode: node.id } });
+    await recordAudit(
+      tx,
+      { actor: nodeActor({ nodeId: node.id, tenantId: node.tenantId, name }), tenantId: node.tenantId, meta },
+      { action: "node.joined", target: { type: "Node", id: node.id }, after: { name, hostname: input.hostname, version: input.version, labels, capabilities: input.capabilities } },
+    );
+    return { nodeId: node.id, tenantId: node.tenantId, name, credential, heartbeatIntervalMs: settings.settings.heartbeatIntervalMs };
+  });
+}
+
+/** Resolves `Authorization: Node <credential>`. Revoked nodes are refused with their own code. */
+export async function authenticateNode(credential: string | null): Promise<AuthenticatedNode> {
+  if (!credential || !credential.startsWith("cmn_")) throw new NodeAuthError("NODE_CREDENTIAL_INVALID", "Missing or malformed node credential");
+  const node = await db.node.findUnique({ where: { credentialHash: sha256(credential) }, select: { id: true, tenantId: true, name: true, status: true } });
+  if (!node) throw new NodeAuthError("NODE_CREDENTIAL_INVALID", "Unknown node credential");
+  if (node.status === "REVOKED") throw new NodeAuthError("NODE_REVOKED", "This node was revoked; join again with a new token");
+  return { nodeId: node.id, tenantId: node.tenantId, name: node.name, status: node.status };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Heartbeat, catalogue, settings
+// ---------------------------------------------------------------------------------------------
+
+/** Records liveness (one UPDATE) and tells the worker its status and the current settings version. */
+export async function recordHeartbeat(node: AuthenticatedNode, req: HeartbeatRequest): Promise<HeartbeatResponse> {
+  const settings = await activeSettings(db, node.tenantId);
+  const updated = await db.node.update({
+    where: { id: node.nodeId },
+    // The interval is copied from the active settings so health (age / interval) follows a change.
+    data: { lastHeartbeatAt: new Date(), version: req.version, heartbeatIntervalMs: settings.settings.heartbeatIntervalMs },
+    select: { status: true },
+  });
+  return { nodeStatus: updated.status, heartbeatIntervalMs: settings.settings.heartbeatIntervalMs, settingsVersion: settings.version, serverTime: new Date().toISOString() };
+}
+
+/**
+ * The tenant's catalogue. The ETag summarises (count, newest update, sum of revisions): any
+ * create, update or delete changes it, so an unchanged catalogue costs one aggregate query.
+ */
+export async function catalogueEtag(tenantId: string): Promise<string> {
+  const agg = await db.sharedFile.aggregate({ where: { tenantId }, _count: { _all: true }, _max: { updatedAt: true }, _sum: { revision: true } });
+  return `"c${agg._count._all}-${agg._max.updatedAt?.getTime() ?? 0}-${agg._sum.revision ?? 0}"`;
+}
+
+export async function getCatalogue(node: AuthenticatedNode, ifNoneMatch: string | null): Promise<CatalogueResponse | null> {
+  const etag = await catalogueEtag(node.tenantId);
+  if (ifNoneMatch === etag) return null;
+  const rows = await db.sharedFile.findMany({ where: { tenantId: node.tenantId }, orderBy: { name: "asc" } });
+  const files: CatalogueFile[] = rows.map((r) =>
+    CatalogueFileSchema.parse({ ...r, layout: r.layout, updatedAt: r.updatedAt.toISOString() }),
+  );
+  return { etag, files };
+}
+
+async function activeSettings(tx: Prisma.TransactionClient, tenantId: string): Promise<SettingsResponse> {
+  const row = await tx.workerSettings.findFirst({ where: { tenantId, active: true }, orderBy: { version: "desc" } });
+  // No row yet: version 0 = all defaults.
+  return { version: row?.version ?? 0, settings: WorkerSettingsSchema.parse(row?.settings ?? {}) };
+}
+
+export function settingsEtag(version: number): string {
+  return `"s${version}"`;
+}
+
+/** Active settings of the node's tenant. */
+export function getNodeSettings(node: AuthenticatedNode): Promise<SettingsResponse> {
+  return activeSettings(db, node.tenantId);
+}
+
+export async function getWorkerSettings(ctx: TenantContext): Promise<SettingsResponse & { history: { version: number; active: boolean; createdAt: Date; settings: WorkerSettings }[] }> {
+  authorize(ctx, "settings:read");
+  const current = await activeSettings(db, ctx.tenantId);
+  const rows = await db.workerSettings.findMany({ where: { tenantId: ctx.tenantId }, orderBy: { version: "desc" }, take: 50 });
+  return { ...current, history: rows.map((r) => ({ version: r.version, active: r.active, createdAt: r.createdAt, settings: WorkerSettingsSchema.parse(r.settings) })) };
+}
+
+async function writeSettingsVersion(tx: Prisma.TransactionClient, ctx: TenantContext, settings: WorkerSettings): Promise<{ before: SettingsResponse; after: SettingsResponse }> {
+  // Serialize version numbering per tenant: the audit chain head is per tenant too, but we need
+  // the lock before reading max(version).
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${"worker-settings:" + ctx.tenantId}))`;
+  const before = await activeSettings(tx, ctx.tenantId);
+  const last = await tx.workerSettings.findFirst({ where: { tenantId: ctx.tenantId }, orderBy: { version: "desc" }, select: { version: true } });
+  const version = (last?.version ?? 0) + 1;
+  await tx.workerSettings.updateMany({ where: { tenantId: ctx.tenantId, active: true }, data: { active: false } });
+  await tx.workerSettings.create({
+    data: { tenantId: ctx.tenantId, version, settings, active: true, createdById: ctx.actor.type === "USER" ? ctx.actor.userId : null },
+  });
+  return { before, after: { version, settings } };
+}
+
+/** Saves a new settings version (all fields validated and defaulted) and makes it active. */
+export async function updateWorkerSettings(ctx: TenantContext, input: unknown): Promise<SettingsResponse> {
+  authorize(ctx, "settings:update");
+  const parsed = WorkerSettingsSchema.safeParse(input);
+  if (!parsed.success) {
+    const fields: Record<string, string[]> = {};
+    for (const i of parsed.error.issues) (fields[i.path.join(".") || "settings"] ??= []).push(i.message);
+    throw AppError.validation(fields);
+  }
+  return db.$transaction(async (tx) => {
+    const { before, after } = await writeSettingsVersion(tx, ctx, parsed.data);
+    await recordAudit(tx, ctx, { action: "settings.updated", target: { type: "WorkerSettings", id: String(after.version) }, before, after });
+    return after;
+  });
+}
+
+/** Rollback = a new version with an old version's content (history is never rewritten). */
+export async function rollbackWorkerSettings(ctx: TenantContext, input: { version: number }): Promise<SettingsResponse> {
+  authorize(ctx, "settings:update");
+  return db.$transaction(async (tx) => {
+    const old = await tx.workerSettings.findUnique({ where: { tenantId_version: { tenantId: ctx.tenantId, version: input.version } } });
+    if (!old) throw AppError.notFound("Settings version");
+    const { before, after } = await writeSettingsVersion(tx, ctx, WorkerSettingsSchema.parse(old.settings));
+    await recordAudit(tx, ctx, { action: "settings.rolled_back", target: { type: "WorkerSettings", id: String(after.version) }, before, after: { ...after, from: input.version } });
+    return after;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Data-plane API-key checks
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Verifies a client's API key for a worker. Always reads the database (no in-process cache):
+ * the worker caches for at most its `apiKeyCacheMs`, and the two caches stacked must stay under
+ * the 5-second revocation promise. A key of another tenant is reported as invalid, exactly like
+ * an unknown key, so a worker learns nothing about other tenants.
+ */
+export async function verifyApiKeyForNode(node: AuthenticatedNode, rawKey: string): Promise<VerifyKeyResponse> {
+  const invalid: VerifyKeyResponse = { valid: false, code: "API_KEY_INVALID", message: "Unknown or malformed API key" };
+  const parsed = parseApiKey(rawKey);
+  if (!parsed) return invalid;
+  const key = await db.apiKey.findUnique({ where: { prefix: parsed.prefix } });
+  if (!key || key.tenantId !== node.tenantId || !apiKeySecretMatches(parsed.secret, key.hash)) return invalid;
+  if (key.revokedAt) return { valid: false, code: "API_KEY_REVOKED", message: "This API key was revoked" };
+  if (key.expiresAt && key.expiresAt.getTime() <= Date.now()) return { valid: false, code: "API_KEY_EXPIRED", message: "This API key has expired" };
+  return { valid: true, apiKeyId: key.id, name: key.name, scopes: key.scopes, filePatterns: key.filePatterns, expiresAt: key.expiresAt?.toISOString() ?? null };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Attachments
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Replaces the node's attachment set with what the worker reports (full sync: a lost report or
+ * a worker restart heals on the next one). Each attach and detach is audited.
+ */
+export async function syncAttachments(node: AuthenticatedNode, reports: AttachmentReport[], meta: RequestMeta): Promise<{ added: number; removed: number }> {
+  return db.$transaction(async (tx) => {
+    const existing = await tx.attachment.findMany({ where: { nodeId: node.nodeId }, select: { id: true, sharedFileId: true, pid: true, side: true } });
+    const reported = new Map(reports.map((r) => [r.id, r]));
+    const gone = existing.filter((a) => !reported.has(a.id));
+    const known = new Set(existing.map((a) => a.id));
+    // Only files of the node's own tenant can be attached; anything else is dropped.
+    const fileIds = [...new Set(reports.map((r) => r.sharedFileId))];
+    const tenantFiles = new Set((await tx.sharedFile.findMany({ where: { tenantId: node.tenantId, id: { in: fileIds } }, select: { id: true } })).map((f) => f.id));
+    const fresh = reports.filter((r) => !known.has(r.id) && tenantFiles.has(r.sharedFileId));
+    if (gone.length) await tx.attachment.deleteMany({ where: { id: { in: gone.map((a) => a.id) }, nodeId: node.nodeId } });
+    if (fresh.length)
+      await tx.attachment.createMany({
+        data: fresh.map((r) => ({
+          id: r.id,
+          tenantId: node.tenantId,
+          sharedFileId: r.sharedFileId,
+          nodeId: node.nodeId,
+          pid: r.pid,
+          side: r.side,
+          transport: r.transport,
+          reason: r.reason,
+          apiKeyId: r.apiKeyId,
+          since: new Date(r.since),
+        })),
+      });
+    const ctx = { actor: nodeActor(node), tenantId: node.tenantId, meta };
+    for (const r of fresh)
+      await recordAudit(tx, ctx, { action: "attachment.opened", target: { type: "SharedFile", id: r.sharedFileId }, after: { attachmentId: r.id, pid: r.pid, side: r.side, transport: r.transport, reason: r.reason, apiKeyId: r.apiKeyId } });
+    for (const a of gone) await recordAudit(tx, ctx, { action: "attachment.closed", target: { type: "SharedFile", id: a.sharedFileId }, before: { attachmentId: a.id, pid: a.pid, side: a.side } });
+    return { added: fresh.length, removed: gone.length };
+  });
+}
+
+/** Live attachments of the tenant, optionally for one file or node. */
+export async function listAttachments(ctx: TenantContext, filter: { sharedFileId?: string; nodeId?: string }) {
+  authorize(ctx, "node:read");
+  return db.attachment.findMany({
+    where: { tenantId: ctx.tenantId, sharedFileId: filter.sharedFileId, nodeId: filter.nodeId },
+    include: { sharedFile: { select: { name: true } }, node: { select: { name: true } } },
+    orderBy: { since: "desc" },
+    take: 1000,
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Revoke, drain
+// ---------------------------------------------------------------------------------------------
+
+async function changeNodeStatus(ctx: TenantContext, nodeId: string, to: "REVOKED" | "DRAINING" | "ACTIVE") {
+  authorize(ctx, "node:manage");
+  return db.$transaction(async (tx) => {
+    const node = await tx.node.findFirst({ where: { id: nodeId, tenantId: ctx.tenantId } });
+    if (!node) throw AppError.notFound("Node");
+    if (node.status === "REVOKED") throw AppError.conflict("This node is revoked; it cannot change status");
+    const updated = await tx.node.update({ where: { id: node.id }, data: { status: to, revokedAt: to === "REVOKED" ? new Date() : null } });
+    // A revoked node serves nothing: its attachments are gone from the control plane's view.
+    if (to === "REVOKED") await tx.attachment.deleteMany({ where: { nodeId: node.id } });
+    await recordAudit(tx, ctx, {
+      action: to === "REVOKED" ? "node.revoked" : to === "DRAINING" ? "node.drained" : "node.updated",
+      target: { type: "Node", id: node.id },
+      before: { status: node.status },
+      after: { status: to },
+    });
+    return { id: updated.id, status: updated.status };
+  });
+}
+
+/** Revokes a node: its credential stops working at once, and the worker stops serving. */
+export function revokeNode(ctx: TenantContext, input: { nodeId: string }) {
+  return changeNodeStatus(ctx, input.nodeId, "REVOKED");
+}
+
+/** Drains a node (no new sessions or opens; existing attachments keep working), or lifts a drain. */
+export function drainNode(ctx: TenantContext, input: { nodeId: string; drain: boolean }) {
+  return changeNodeStatus(ctx, input.nodeId, input.drain ? "DRAINING" : "ACTIVE");
+}
