@@ -1,0 +1,261 @@
+/**
+ * One variable slot, read and written in TypeScript directly over the mapping.
+ *
+ * The protocol is specified in docs/spec/shared-file-format.md ("Variables")
+ * and implemented identically in native/src/seqlock.h: a double-buffered
+ * seqlock. The published value is buffer[version & 1]; a writer (holding the
+ * slot lock) fills the other buffer and publishes it with one atomic store of
+ * version + 1. A reader loads version, copies, loads version again, and
+ * accepts only if both loads agree. Reads never cross into C++ (that is what
+ * makes a 64 B read cost tens of nanoseconds); C++ is only called to break a
+ * dead writer's lock and to FUTEX_WAKE sleepers.
+ *
+ * Memory ordering: the plain loads of the copy sit between two Atomics.load
+ * calls. V8 does not move typed-array accesses across Atomics operations, and
+ * x86-64 does not reorder loads with loads, so the second version load is
+ * ordered after the copy. On other architectures the wrapper uses the native
+ * read (with an explicit acquire fence) instead.
+ */
+import type { NativeHandle } from "./binding.js";
+import { CommyError, native } from "./errors.js";
+import { VAR } from "./layout.js";
+import { validateWaitOptions, type WaitOptions } from "./options.js";
+
+const FAST_READ = process.arch === "x64";
+
+/** Internal view of the file a Variable belongs to. */
+export interface VariableHost {
+  readonly handle: NativeHandle;
+  readonly i32: Int32Array;
+  readonly u8: Uint8Array;
+  readonly readOnly: boolean;
+  readonly lockWord: number;
+  readonly lockTimeoutMs: number;
+  readonly closed: boolean;
+}
+
+/** Result of {@link Variable.read}. */
+export interface VariableValue {
+  /** Version of the value: 0 before the first write, +1 per write. */
+  version: number;
+  /** A private copy of the value. */
+  data: Uint8Array;
+}
+
+/** A zero-copy view; see {@link Variable.readView}. */
+export interface VariableView {
+  version: number;
+  /** Bytes inside the mapping. They stay this value only while
+   * {@link Variable.isViewValid} returns true. */
+  data: Uint8Array;
+}
+
+/** A named variable of a shared file: latest value, version, change waits. */
+export class Variable {
+  /** The slot's name. */
+  readonly name: string;
+  /** Largest value the slot accepts, in bytes. */
+  readonly maxSize: number;
+  /** Version observed by the last read (readInto/read/readView). */
+  lastVersion = 0;
+
+  readonly #host: VariableHost;
+  readonly #index: number;
+  readonly #i32: Int32Array;
+  readonly #u8: Uint8Array;
+  readonly #lockIdx: number;
+  readonly #versionIdx: number;
+  readonly #waitersIdx: number;
+  readonly #ctl: number;
+  readonly #buf0: number;
+  readonly #stride: number;
+  #lastOut: Uint8Array | null = null;
+  #lastOut32: Int32Array | null = null;
+  #meta = new Uint32Array(2);
+
+  /** @internal use {@link SharedFile.variable}. */
+  constructor(host: VariableHost, index: number, name: string, maxSize: number, offset: number, stride: number) {
+    this.#host = host;
+    this.#index = index;
+    this.name = name;
+    this.maxSize = maxSize;
+    this.#i32 = host.i32;
+    this.#u8 = host.u8;
+    this.#ctl = offset;
+    this.#lockIdx = (offset + VAR.lock) >> 2;
+    this.#versionIdx = (offset + VAR.version) >> 2;
+    this.#waitersIdx = (offset + VAR.waiters) >> 2;
+    this.#buf0 = offset + VAR.controlSize;
+    this.#stride = stride;
+  }
+
+  /** Current published version (0 = never written). One atomic load. */
+  get version(): number {
+    this.#checkOpen();
+    return Atomics.load(this.#i32, this.#versionIdx) >>> 0;
+  }
+
+  /** How many times a writer's lock on this slot was broken after the
+   * writer died holding it. */
+  get recoveries(): number {
+    this.#checkOpen();
+    return Atomics.load(this.#i32, (this.#ctl + VAR.recoveries) >> 2) >>> 0;
+  }
+
+  /**
+   * Publishes `data` as the new value. Safe with any number of concurrent
+   * writers in any processes; readers see either the old or the new value,
+   * never a mix. Returns the new version.
+   * @throws CommyError COMMY_E_READ_ONLY, COMMY_E_TOO_LARGE, COMMY_E_LOCK_TIMEOUT, COMMY_E_CLOSED
+   */
+  write(data: Uint8Array): number {
+    const host = this.#host;
+    if (host.closed) throw closedError();
+    if (host.readOnly) throw new CommyError("COMMY_E_READ_ONLY", "shared file was opened read-only");
+    if (!(data instanceof Uint8Array)) throw new CommyError("COMMY_E_INVALID_ARGUMENT", "data must be a Uint8Array");
+    const len = data.length;
+    if (len > this.maxSize)
+      throw new CommyError("COMMY_E_TOO_LARGE", `value is ${len} bytes; "${this.name}" holds at most ${this.maxSize}`);
+    const i32 = this.#i32;
+    // Fast path: uncontended CAS. Otherwise C++ spins, yields, and breaks
+    // the lock if (and only if) its owner is provably dead.
+    if (Atomics.compareExchange(i32, this.#lockIdx, 0, host.lockWord) !== 0) {
+      native(() => host.handle.acquireSlotLock(this.#index, host.lockTimeoutMs));
+    }
+    // Nothing below can throw: the lock is always released.
+    const next = ((Atomics.load(i32, this.#versionIdx) >>> 0) + 1) >>> 0;
+    const buf = this.#buf0 + (next & 1) * this.#stride;
+    i32[(buf + VAR.bufLen) >> 2] = len;
+    this.#u8.set(data, buf + VAR.bufData);
+    Atomics.store(i32, this.#versionIdx, next | 0); // publish
+    Atomics.store(i32, this.#lockIdx, 0);
+    // Dekker pairing with the waiter (it increments waiters, then re-reads
+    // version): both sides use seq_cst, so one of us sees the other.
+    if (Atomics.load(i32, this.#waitersIdx) > 0) host.handle.wake(this.#ctl + VAR.version);
+    return next;
+  }
+
+  /**
+   * Copies the current value into `out` (which must hold maxSize bytes or at
+   * least the value) and returns its length; the version is in
+   * {@link lastVersion}. The hot path: no allocation when `out` is reused.
+   * @throws CommyError COMMY_E_INVALID_ARGUMENT if out is too small, COMMY_E_CORRUPT
+   */
+  readInto(out: Uint8Array): number {
+    if (this.#host.closed) throw closedError();
+    if (!FAST_READ) return this.#readNative(out);
+    const i32 = this.#i32;
+    if (out !== this.#lastOut) {
+      this.#lastOut = out;
+      this.#lastOut32 = (out.byteOffset & 3) === 0 ? new Int32Array(out.buffer, out.byteOffset, out.byteLength >> 2) : null;
+    }
+    const out32 = this.#lastOut32;
+    for (;;) {
+      const v1 = Atomics.load(i32, this.#versionIdx);
+      const buf = this.#buf0 + (v1 & 1) * this.#stride;
+      const len = i32[(buf + VAR.bufLen) >> 2]! >>> 0;
+      const fits = len <= this.maxSize && len <= out.length;
+      if (fits) {
+        const words = len >> 2;
+        const src = (buf + VAR.bufData) >> 2;
+        if (out32 !== null) {
+          for (let i = 0; i < words; i++) out32[i] = i32[src + i]!;
+          for (let i = words << 2; i < len; i++) out[i] = this.#u8[buf + VAR.bufData + i]!;
+        } else {
+          for (let i = 0; i < len; i++) out[i] = this.#u8[buf + VAR.bufData + i]!;
+        }
+      }
+      if (Atomics.load(i32, this.#versionIdx) !== v1) continue; // a writer overtook us: retry
+      if (len > this.maxSize) throw new CommyError("COMMY_E_CORRUPT", `slot "${this.name}" holds a length above maxSize`);
+      if (!fits) throw new CommyError("COMMY_E_INVALID_ARGUMENT", `out holds ${out.length} bytes; the value has ${len}`);
+      this.lastVersion = v1 >>> 0;
+      return len;
+    }
+  }
+
+  /** Returns a private copy of the current value and its version. */
+  read(): VariableValue {
+    const out = new Uint8Array(this.maxSize);
+    const len = this.readInto(out);
+    return { version: this.lastVersion, data: out.subarray(0, len) };
+  }
+
+  /**
+   * Zero-copy: returns the published bytes inside the mapping. A writer
+   * publishing version+1 fills the other buffer, but version+2 reuses this
+   * one, so the view is only trustworthy while {@link isViewValid} is true:
+   * use the bytes, then check.
+   */
+  readView(): VariableView {
+    if (this.#host.closed) throw closedError();
+    const i32 = this.#i32;
+    for (;;) {
+      const v1 = Atomics.load(i32, this.#versionIdx);
+      const buf = this.#buf0 + (v1 & 1) * this.#stride;
+      const len = i32[(buf + VAR.bufLen) >> 2]! >>> 0;
+      if (Atomics.load(i32, this.#versionIdx) !== v1) continue;
+      if (len > this.maxSize) throw new CommyError("COMMY_E_CORRUPT", `slot "${this.name}" holds a length above maxSize`);
+      this.lastVersion = v1 >>> 0;
+      return { version: v1 >>> 0, data: this.#u8.subarray(buf + VAR.bufData, buf + VAR.bufData + len) };
+    }
+  }
+
+  /** True while the bytes of `view` are still the value of `view.version`. */
+  isViewValid(view: VariableView): boolean {
+    if (this.#host.closed) return false;
+    return (((Atomics.load(this.#i32, this.#versionIdx) >>> 0) - view.version) >>> 0) <= 1;
+  }
+
+  /**
+   * Busy-polls until the version differs from `lastVersion`. Blocks the JS
+   * thread; returns false on timeout. Lowest latency (sub-microsecond).
+   */
+  spinUntilChanged(lastVersion: number, timeoutMs = -1): boolean {
+    if (this.#host.closed) throw closedError();
+    const i32 = this.#i32;
+    const idx = this.#versionIdx;
+    const want = lastVersion | 0;
+    if (Atomics.load(i32, idx) !== want) return true;
+    const deadline = timeoutMs >= 0 ? performance.now() + timeoutMs : Infinity;
+    for (let n = 1; ; n++) {
+      if (Atomics.load(i32, idx) !== want) return true;
+      if ((n & 1023) === 0) {
+        if (this.#host.closed) throw closedError();
+        if (performance.now() > deadline) return false;
+      }
+    }
+  }
+
+  /**
+   * Resolves true once the version differs from `lastVersion`, false on
+   * timeout. mode "notify" (default) never blocks the JS thread: a native
+   * thread sleeps in FUTEX_WAIT (optionally spinning `spinMicros` first), and
+   * writers only issue FUTEX_WAKE when the slot's waiter count is non-zero.
+   * @throws CommyError COMMY_E_CLOSED (also when the file is closed while waiting)
+   */
+  async waitForChange(lastVersion: number, options?: WaitOptions): Promise<boolean> {
+    if (this.#host.closed) throw closedError();
+    const o = validateWaitOptions(options);
+    if (o.mode === "spin") return this.spinUntilChanged(lastVersion, o.timeoutMs);
+    if (Atomics.load(this.#i32, this.#versionIdx) !== (lastVersion | 0)) return true;
+    const r = await native(() =>
+      this.#host.handle.wait(this.#ctl + VAR.version, lastVersion >>> 0, this.#ctl + VAR.waiters, o.timeoutMs, o.spinMicros),
+    );
+    if (r === 2) throw closedError();
+    return r === 0;
+  }
+
+  #readNative(out: Uint8Array): number {
+    const len = native(() => this.#host.handle.readVar(this.#index, out, this.#meta));
+    this.lastVersion = this.#meta[1]!;
+    return len;
+  }
+
+  #checkOpen(): void {
+    if (this.#host.closed) throw closedError();
+  }
+}
+
+function closedError(): CommyError {
+  return new CommyError("COMMY_E_CLOSED", "shared file is closed");
+}
