@@ -1,0 +1,42 @@
+// Consumes until it saw `expected` messages or `idleMs` without data.
+// Verifies checksums and per-producer order. args: path expected idleMs readOnly(0|1) from
+import { SharedFile } from "../../../native/lib/index.js";
+import { fnv1a } from "./util.js";
+
+const [path, expectedArg, idleArg, roArg, fromArg] = process.argv.slice(2);
+const expected = Number(expectedArg);
+const f = SharedFile.open(path!, { readOnly: roArg === "1" });
+const r = f.stream.reader({ from: fromArg === "earliest" ? "earliest" : "latest" });
+const out = new Uint8Array(f.stream.messageMaxSize);
+const lastByProducer = new Map<number, number>();
+let received = 0;
+let torn = 0;
+let outOfOrder = 0;
+let seqGaps = 0;
+let lastSeq = -1;
+process.stdout.write("ready\n");
+while (received < expected) {
+  const len = r.nextInto(out);
+  if (len < 0) {
+    const got = await r.waitForData({ mode: "notify", timeoutMs: Number(idleArg) });
+    if (!got) break;
+    continue;
+  }
+  received++;
+  if (lastSeq >= 0 && r.lastSeq !== lastSeq + 1 + 0) seqGaps++;
+  lastSeq = r.lastSeq;
+  const dv = new DataView(out.buffer);
+  if (len < 12 || dv.getUint32(0, true) !== fnv1a(out, 4, len)) {
+    torn++;
+    continue;
+  }
+  const producer = dv.getUint32(4, true);
+  const n = dv.getUint32(8, true);
+  const prev = lastByProducer.get(producer) ?? -1;
+  if (n <= prev) outOfOrder++;
+  lastByProducer.set(producer, n);
+}
+r.close();
+console.log(
+  JSON.stringify({ received, torn, outOfOrder, lost: r.lost, seqGaps, producers: Object.fromEntries(lastByProducer) }),
+);
