@@ -1,0 +1,132 @@
+/**
+ * Redis connections for routing: standalone or Cluster, plain or TLS (`rediss://`, custom CA).
+ *
+ * The library opens its own connections so it controls the options that matter for the data
+ * path: no offline queue (a write while Redis is down fails fast and stays in the producer's
+ * bounded backlog instead of piling up invisibly inside ioredis), bounded reconnect backoff,
+ * and a separate connection for each blocking reader so close() can interrupt it.
+ */
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from "ioredis";
+import type { ConnectionOptions as TlsConnectionOptions } from "node:tls";
+import { RoutingError } from "./errors";
+
+export type RedisClient = Redis | Cluster;
+
+export interface RedisTlsOptions {
+  /** PEM CA bundle that signed the server certificate (a private CA). */
+  ca?: string | Buffer;
+  /** Client certificate and key, when the server requires client auth (`tls-auth-clients yes`). */
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  /** Server name to verify; defaults to the host. */
+  servername?: string;
+  /** Never set false outside tests. */
+  rejectUnauthorized?: boolean;
+}
+
+export interface RedisTarget {
+  /** `redis://[user:pass@]host:port[/db]` or `rediss://…` (TLS). Ignored when `cluster` is set. */
+  url?: string;
+  /** Seed nodes of a Redis Cluster. */
+  cluster?: { host: string; port: number }[];
+  /** Use TLS for cluster nodes (or force it for a `redis://` url). */
+  tls?: RedisTlsOptions | true;
+  username?: string;
+  password?: string;
+  /** Shown in CLIENT LIST (a suffix names the role: producer, reader, …). */
+  connectionName?: string;
+}
+
+function tlsOptions(tls: RedisTlsOptions | true | undefined, host?: string): TlsConnectionOptions | undefined {
+  if (!tls) return undefined;
+  if (tls === true) return host ? { servername: isIp(host) ? undefined : host } : {};
+  return {
+    ca: tls.ca,
+    cert: tls.cert,
+    key: tls.key,
+    servername: tls.servername ?? (host && !isIp(host) ? host : undefined),
+    rejectUnauthorized: tls.rejectUnauthorized ?? true,
+  };
+}
+
+function isIp(h: string): boolean {
+  return /^[0-9.]+$/.test(h) || h.includes(":");
+}
+
+export type ConnectionRole = "producer" | "reader" | "commands" | "admin";
+
+/**
+ * Opens a connection for one role. Callers own it and must `disconnect()`/`quit()` it.
+ * `lazyConnect` is used so that `waitReady` can surface the first connection error.
+ */
+export function createRedisClient(target: RedisTarget, role: ConnectionRole): RedisClient {
+  const common: RedisOptions = {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    // Reconnect forever, backing off to 1 s: a worker outlives Redis outages.
+    retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 5), 1000),
+    // Auto-pipelining only where the hot path needs it: ioredis 6.0.0 breaks callBuffer()
+    // under auto-pipelining ("commandName.toLowerCase is not a function").
+    enableAutoPipelining: role === "producer",
+    connectionName: target.connectionName ? `${target.connectionName}:${role}` : `commy-routing:${role}`,
+    username: target.username,
+    password: target.password,
+  };
+  if (target.cluster?.length) {
+    const opts: ClusterOptions = {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      enableAutoPipelining: common.enableAutoPipelining,
+      clusterRetryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 4), 1000),
+      redisOptions: { ...common, lazyConnect: false, tls: tlsOptions(target.tls, target.cluster[0]?.host) },
+      // Keep the addresses the cluster announces (127.0.0.1 in tests) as they are.
+      dnsLookup: (address, callback) => callback(null, address),
+      slotsRefreshTimeout: 2000,
+    };
+    return new Cluster(target.cluster, opts);
+  }
+  if (!target.url) throw new RoutingError("ROUTE_INVALID_CONFIG", "RedisTarget needs a url or cluster nodes");
+  const u = new URL(target.url);
+  const secure = u.protocol === "rediss:" || !!target.tls;
+  if (u.protocol !== "redis:" && u.protocol !== "rediss:") {
+    throw new RoutingError("ROUTE_INVALID_CONFIG", `unsupported Redis url scheme ${u.protocol}`);
+  }
+  const host = u.hostname.replace(/^\[|\]$/g, "");
+  return new Redis({
+    ...common,
+    host,
+    port: u.port ? Number(u.port) : 6379,
+    db: u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0,
+    username: target.username ?? (u.username ? decodeURIComponent(u.username) : undefined),
+    password: target.password ?? (u.password ? decodeURIComponent(u.password) : undefined),
+    tls: secure ? tlsOptions(target.tls ?? true, host) : undefined,
+  });
+}
+
+/** Connects a lazily created client; rejects with the first error. */
+export async function connectClient(client: RedisClient): Promise<void> {
+  if (client.status === "ready") return;
+  if (client.status === "wait") {
+    await client.connect();
+    return;
+  }
+  await new Promise<void>((resolve, reject) => {
+    const onReady = () => {
+      client.off("error", onError);
+      resolve();
+    };
+    const onError = (e: Error) => {
+      client.off("ready", onReady);
+      reject(e);
+    };
+    client.once("ready", onReady);
+    client.once("error", onError);
+  });
+}
+
+/** True for errors that mean "Redis is not reachable right now" (vs a command error). */
+export function isConnectionError(err: unknown): boolean {
+  const msg = String((err as Error)?.message ?? err);
+  return /Connection is closed|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|enableOfflineQueue|Stream isn't writeable|max retries per request|connect|CLUSTERDOWN|Failed to refresh slots|None of startup nodes/i.test(msg);
+}

@@ -1,0 +1,460 @@
+/**
+ * RouteConsumer: applies the records other nodes forwarded for one shared file.
+ *
+ * Delivery model (docs/spec/redis-routing.md, "Consuming"):
+ * - broadcast files: each node reads through its own consumer group `b:<nodeId>`, so every
+ *   node gets every record; queue files: all nodes share group `q`, so each entry goes to one
+ *   node.
+ * - at-least-once from Redis, idempotent apply: records already applied (by origin, epoch,
+ *   seq) are skipped, so the apply callback sees each record once. The dedupe window and the
+ *   last applied id are committed with the XACK of each batch (one Lua script).
+ * - restart: the state is loaded, the consumer's own pending entries are claimed (XAUTOCLAIM,
+ *   broadcast) or re-read (queue) before new ones, so it resumes where it stopped; a group that
+ *   vanished (Redis lost its data) is recreated at the last applied id.
+ * - per-file order: entries are applied one at a time in stream order; a failing record is
+ *   retried in place (`maxAttempts`, with backoff) and then dead-lettered with its error, so a
+ *   poison record cannot stall the file forever.
+ * - close() interrupts the blocking read by closing the reader's own connection, waits for the
+ *   batch in progress to be committed (grace period), and is idempotent.
+ */
+import { Packr } from "msgpackr";
+import { compareStreamIds, decodeFrame, type RoutedRecord } from "./codec";
+import { connectClient, createRedisClient, isConnectionError, type RedisClient, type RedisTarget } from "./connection";
+import { DedupeWindow, type DedupeOptions } from "./dedupe";
+import { RoutingError } from "./errors";
+import { assertId, fileKeys, groupName, type FileKeys, type FileRef } from "./keys";
+import { RedisAppliedStateStore, type AppliedStateStore } from "./state-store";
+
+export type DeliveryPattern = "broadcast" | "queue";
+
+export type ApplyFn = (record: RoutedRecord) => Promise<void> | void;
+
+export type ConsumerEvent =
+  | { type: "started"; lastId: string; group: string }
+  | { type: "recovered"; entries: number; source: "pending" | "claimed" }
+  | { type: "dead-lettered"; streamId: string; index: number; error: string; attempts: number }
+  | { type: "apply-failed"; streamId: string; index: number; error: string; attempt: number }
+  | { type: "group-recreated"; at: string }
+  | { type: "trimmed"; ids: string[] }
+  | { type: "error"; error: string; connection: boolean };
+
+export interface RouteConsumerOptions {
+  /** Where to connect. The consumer opens two connections: commands and its blocking reader. */
+  redis: RedisTarget;
+  file: FileRef;
+  nodeId: string;
+  pattern?: DeliveryPattern;
+  apply: ApplyFn;
+  /** Where a new group starts reading: "$" (new entries only, default) or "0" (all retained) or an id. */
+  startId?: string;
+  /** Entries per read. Default 64 (each entry is a frame of up to maxFrameRecords records). */
+  batchSize?: number;
+  /** XREADGROUP BLOCK timeout; close() does not wait for it. Default 5000 ms. */
+  blockMs?: number;
+  /** Attempts before a record is dead-lettered. Default 5. */
+  maxAttempts?: number;
+  /** First retry delay, doubled each attempt. Default 20 ms. */
+  retryDelayMs?: number;
+  /** Queue pattern: entries pending on another consumer longer than this are claimed. Default 30 s. */
+  claimIdleMs?: number;
+  /** Skip records this node produced (the worker already applied them locally). Default true. */
+  skipOwnOrigin?: boolean;
+  /** Applied-state persistence; default in Redis (see state-store.ts). */
+  stateStore?: AppliedStateStore;
+  dedupe?: DedupeOptions;
+  /** Bound of the dead-letter stream (MAXLEN ~). Default 10,000. */
+  dlqMaxLen?: number;
+  onEvent?: (e: ConsumerEvent) => void;
+}
+
+export interface ConsumerStats {
+  applied: number;
+  duplicates: number;
+  skippedOwn: number;
+  deadLettered: number;
+  trimmed: number;
+  batches: number;
+  lastId: string;
+  /** Wall-clock lag of the last applied record (now - producer flush time), ms. */
+  lastLagMs: number;
+  state: ConsumerState;
+}
+
+/** starting → running → closing → closed; `failed` when start() could not complete. */
+export type ConsumerState = "idle" | "starting" | "running" | "closing" | "closed" | "failed";
+
+type RawEntry = [Buffer, Buffer[] | null];
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const dlqPackr = new Packr({ useRecords: false });
+
+export class RouteConsumer {
+  readonly keys: FileKeys;
+  readonly group: string;
+  readonly consumerName: string;
+  private readonly pattern: DeliveryPattern;
+  private readonly commands: RedisClient;
+  private readonly reader: RedisClient;
+  private readonly store: AppliedStateStore;
+  private window: DedupeWindow;
+  private lastId = "0-0";
+  private stateName: ConsumerState = "idle";
+  private loop: Promise<void> | null = null;
+  private needRecover = true;
+  private lastClaimAt = 0;
+  private readonly s = { applied: 0, duplicates: 0, skippedOwn: 0, deadLettered: 0, trimmed: 0, batches: 0, lastLagMs: 0 };
+
+  constructor(private readonly o: RouteConsumerOptions) {
+    assertId("node", o.nodeId);
+    this.keys = fileKeys(o.file);
+    this.pattern = o.pattern ?? "broadcast";
+    this.group = groupName(this.pattern, o.nodeId);
+    this.consumerName = o.nodeId;
+    this.commands = createRedisClient(o.redis, "commands");
+    this.reader = createRedisClient(o.redis, "reader");
+    for (const c of [this.commands, this.reader]) c.on("error", () => undefined);
+    this.store = o.stateStore ?? new RedisAppliedStateStore(this.commands, this.keys, o.nodeId);
+    this.window = new DedupeWindow(o.dedupe);
+  }
+
+  get state(): ConsumerState {
+    return this.stateName;
+  }
+
+  /** Connects, loads the applied state, ensures the group and starts the read loop. */
+  async start(): Promise<void> {
+    if (this.stateName !== "idle") throw new RoutingError("ROUTE_INVALID_CONFIG", `consumer already ${this.stateName}`);
+    this.stateName = "starting";
+    try {
+      await Promise.all([connectClient(this.commands), connectClient(this.reader)]);
+      const saved = await this.store.load();
+      if (saved) {
+        this.window = new DedupeWindow(this.o.dedupe, saved.window);
+        this.lastId = saved.lastId;
+      }
+      await this.ensureGroup();
+    } catch (e) {
+      this.stateName = "failed";
+      this.commands.disconnect();
+      this.reader.disconnect();
+      throw e;
+    }
+    this.stateName = "running";
+    this.o.onEvent?.({ type: "started", lastId: this.lastId, group: this.group });
+    this.loop = this.run();
+  }
+
+  stats(): ConsumerStats {
+    return { ...this.s, lastId: this.lastId, state: this.stateName };
+  }
+
+  /**
+   * Re-reads retained entries from `fromId` (inclusive) to `toId` and hands their records to
+   * `handler` (default: the apply callback), bypassing the dedupe window: a replay is an
+   * explicit request to see records again (rebuilding a mapping, a new reader). It does not
+   * move the group or the applied state. Returns the number of records replayed.
+   */
+  async replay(fromId: string, opts: { toId?: string; handler?: ApplyFn; includeOwn?: boolean } = {}): Promise<number> {
+    const handler = opts.handler ?? this.o.apply;
+    let start = fromId;
+    let n = 0;
+    for (;;) {
+      const page = (await this.commands.callBuffer("XRANGE", [this.keys.stream, start, opts.toId ?? "+", "COUNT", 256])) as RawEntry[];
+      if (!page.length) return n;
+      for (const [idBuf, fields] of page) {
+        if (!fields) continue;
+        for (const rec of decodeFrame(idBuf.toString(), fields)) {
+          if (!opts.includeOwn && rec.origin === this.o.nodeId && this.o.skipOwnOrigin !== false) continue;
+          await handler(rec);
+          n++;
+        }
+      }
+      start = `(${page[page.length - 1]![0].toString()}`;
+    }
+  }
+
+  /**
+   * Stops reading: interrupts the blocking read, lets the batch in progress finish and commit
+   * (up to `graceMs`), closes both connections. Idempotent.
+   */
+  async close(graceMs = 10_000): Promise<void> {
+    if (this.stateName === "closed" || this.stateName === "closing") {
+      await this.loop?.catch(() => undefined);
+      return;
+    }
+    const wasRunning = this.stateName === "running";
+    this.stateName = "closing";
+    // The blocking XREADGROUP lives on the reader connection only: closing it rejects the read
+    // at once, whatever BLOCK timeout it was given.
+    this.reader.disconnect();
+    let timedOut = false;
+    if (wasRunning && this.loop) {
+      let timer: NodeJS.Timeout | undefined;
+      timedOut = await Promise.race([
+        this.loop.then(() => false, () => false),
+        new Promise<boolean>((r) => (timer = setTimeout(() => r(true), graceMs))),
+      ]);
+      clearTimeout(timer);
+    }
+    this.commands.disconnect();
+    this.stateName = "closed";
+    if (timedOut) throw new RoutingError("ROUTE_CLOSE_TIMEOUT", `consumer ${this.consumerName} did not finish its batch within ${graceMs} ms`);
+  }
+
+  private get closing(): boolean {
+    return this.stateName !== "running";
+  }
+
+  private async ensureGroup(): Promise<void> {
+    // A group that does not exist yet starts at startId; if we have applied state (the group
+    // vanished with Redis data), it restarts right after the last applied id.
+    const at = this.lastId !== "0-0" ? this.lastId : (this.o.startId ?? "$");
+    try {
+      await this.commands.call("XGROUP", ["CREATE", this.keys.stream, this.group, at, "MKSTREAM"]);
+      if (this.lastId !== "0-0") this.o.onEvent?.({ type: "group-recreated", at });
+    } catch (e) {
+      if (!String((e as Error).message).includes("BUSYGROUP")) throw e;
+    }
+  }
+
+  private async run(): Promise<void> {
+    let backoff = 50;
+    while (!this.closing) {
+      try {
+        if (this.needRecover) {
+          await this.recoverOwnPending();
+          this.needRecover = false;
+        }
+        if (this.pattern === "queue") await this.claimStale();
+        const block = this.pattern === "queue" ? Math.min(this.o.blockMs ?? 5000, this.claimIdle()) : (this.o.blockMs ?? 5000);
+        const res = (await this.reader.callBuffer("XREADGROUP", [
+          "GROUP", this.group, this.consumerName,
+          "COUNT", this.o.batchSize ?? 64,
+          "BLOCK", block,
+          "STREAMS", this.keys.stream, ">",
+        ]));
+        const entries = streamEntries(res);
+        if (entries.length) await this.processEntries(entries);
+        backoff = 50;
+      } catch (e) {
+        if (this.closing) break;
+        const msg = String((e as Error).message);
+        const conn = isConnectionError(e);
+        this.o.onEvent?.({ type: "error", error: msg, connection: conn });
+        // Entries may have been delivered to us with the reply lost: re-read our pending list.
+        this.needRecover = true;
+        if (msg.includes("NOGROUP")) {
+          try {
+            await this.ensureGroup();
+          } catch {
+            /* retried next round */
+          }
+        }
+        await sleep(backoff);
+        backoff = Math.min(backoff * 2, 1000);
+      }
+    }
+  }
+
+  private claimIdle(): number {
+    return this.o.claimIdleMs ?? 30_000;
+  }
+
+  /** Own pending entries first: delivered to this consumer before a crash or a lost reply. */
+  private async recoverOwnPending(): Promise<void> {
+    let total = 0;
+    if (this.pattern === "broadcast") {
+      // The group is this node's alone, so every pending entry is ours: claim them all (idle 0).
+      let cursor = "0-0";
+      do {
+        const [next, entries, deleted] = (await this.commands.callBuffer("XAUTOCLAIM", [
+          this.keys.stream, this.group, this.consumerName, 0, cursor, "COUNT", this.o.batchSize ?? 64,
+        ])) as [Buffer, RawEntry[], Buffer[]?];
+        cursor = next.toString();
+        if (deleted?.length) this.reportTrimmed(deleted.map(String));
+        if (entries.length) {
+          total += entries.length;
+          await this.processEntries(entries);
+        }
+      } while (cursor !== "0-0" && !this.closing);
+    } else {
+      // Shared group: only this consumer's own history (XREADGROUP with an id, not ">").
+      let from = "0";
+      for (;;) {
+        const res = (await this.commands.callBuffer("XREADGROUP", [
+          "GROUP", this.group, this.consumerName, "COUNT", this.o.batchSize ?? 64, "STREAMS", this.keys.stream, from,
+        ]));
+        const entries = streamEntries(res);
+        if (!entries.length || this.closing) break;
+        total += entries.length;
+        await this.processEntries(entries);
+        from = entries[entries.length - 1]![0].toString();
+      }
+    }
+    if (total) this.o.onEvent?.({ type: "recovered", entries: total, source: "pending" });
+  }
+
+  /** Queue pattern: take over entries another (dead) consumer left pending longer than claimIdleMs. */
+  private async claimStale(): Promise<void> {
+    const now = Date.now();
+    if (now - this.lastClaimAt < this.claimIdle() / 2) return;
+    this.lastClaimAt = now;
+    let cursor = "0-0";
+    let total = 0;
+    do {
+      const [next, entries, deleted] = (await this.commands.callBuffer("XAUTOCLAIM", [
+        this.keys.stream, this.group, this.consumerName, this.claimIdle(), cursor, "COUNT", this.o.batchSize ?? 64,
+      ])) as [Buffer, RawEntry[], Buffer[]?];
+      cursor = next.toString();
+      if (deleted?.length) this.reportTrimmed(deleted.map(String));
+      if (entries.length) {
+        total += entries.length;
+        await this.processEntries(entries);
+      }
+    } while (cursor !== "0-0" && !this.closing);
+    if (total) this.o.onEvent?.({ type: "recovered", entries: total, source: "claimed" });
+  }
+
+  private reportTrimmed(ids: string[]): void {
+    this.s.trimmed += ids.length;
+    this.o.onEvent?.({ type: "trimmed", ids });
+  }
+
+  private async processEntries(entries: RawEntry[]): Promise<void> {
+    const ackIds: string[] = [];
+    const trimmed: string[] = [];
+    for (const [idBuf, fields] of entries) {
+      const id = idBuf.toString();
+      ackIds.push(id);
+      if (!fields) {
+        // Pending entry that retention trimmed before we applied it: nothing left to apply.
+        trimmed.push(id);
+        continue;
+      }
+      let records: RoutedRecord[];
+      try {
+        records = decodeFrame(id, fields);
+      } catch (e) {
+        await this.deadLetterFrame(id, fields, e as Error);
+        this.advance(id);
+        continue;
+      }
+      for (const rec of records) {
+        if (rec.origin === this.o.nodeId && this.o.skipOwnOrigin !== false) {
+          this.s.skippedOwn++;
+          continue;
+        }
+        if (this.window.seen(rec.origin, rec.epoch, rec.seq)) {
+          this.s.duplicates++;
+          continue;
+        }
+        await this.applyWithRetry(rec);
+        this.window.markApplied(rec.origin, rec.epoch, rec.seq);
+      }
+      this.advance(id);
+    }
+    if (trimmed.length) this.reportTrimmed(trimmed);
+    this.s.batches++;
+    await this.commit(ackIds);
+  }
+
+  private advance(id: string): void {
+    if (compareStreamIds(id, this.lastId) > 0) this.lastId = id;
+  }
+
+  private async applyWithRetry(rec: RoutedRecord): Promise<void> {
+    const max = Math.max(1, this.o.maxAttempts ?? 5);
+    let delay = this.o.retryDelayMs ?? 20;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.o.apply(rec);
+        this.s.applied++;
+        this.s.lastLagMs = Date.now() - rec.sentAt;
+        return;
+      } catch (e) {
+        const error = (e as Error)?.message ?? String(e);
+        if (attempt >= max) {
+          await this.deadLetterRecord(rec, error, attempt);
+          return;
+        }
+        this.o.onEvent?.({ type: "apply-failed", streamId: rec.streamId, index: rec.index, error, attempt });
+        await sleep(delay);
+        delay = Math.min(delay * 2, 2000);
+      }
+    }
+  }
+
+  private async deadLetterRecord(rec: RoutedRecord, error: string, attempts: number): Promise<void> {
+    await this.addDeadLetter([
+      "src", rec.streamId, "i", String(rec.index),
+      "o", rec.origin, "e", rec.epoch, "s", String(rec.seq),
+      "k", rec.kind, "n", rec.name, "p", Buffer.from(rec.payload),
+      ...(rec.hlc ? ["h", `${rec.hlc.wallMs}.${rec.hlc.counter}`] : []),
+      "err", error, "a", String(attempts), "node", this.o.nodeId, "at", String(Date.now()),
+    ]);
+    this.s.deadLettered++;
+    this.o.onEvent?.({ type: "dead-lettered", streamId: rec.streamId, index: rec.index, error, attempts });
+  }
+
+  private async deadLetterFrame(id: string, fields: Buffer[], err: Error): Promise<void> {
+    await this.addDeadLetter([
+      "src", id, "i", "-1", "err", err.message, "a", "0", "node", this.o.nodeId, "at", String(Date.now()),
+      "raw", Buffer.from(dlqPackr.pack(fields)),
+    ]);
+    this.s.deadLettered++;
+    this.o.onEvent?.({ type: "dead-lettered", streamId: id, index: -1, error: err.message, attempts: 0 });
+  }
+
+  private async addDeadLetter(fields: (string | Buffer)[]): Promise<void> {
+    // Retried until Redis takes it: dropping a dead letter would lose the record for good.
+    for (let delay = 50; ; delay = Math.min(delay * 2, 1000)) {
+      try {
+        await this.commands.call("XADD", [this.keys.dlq, "MAXLEN", "~", this.o.dlqMaxLen ?? 10_000, "*", ...fields]);
+        return;
+      } catch (e) {
+        if (this.stateName === "closed") throw e;
+        await sleep(delay);
+      }
+    }
+  }
+
+  private async commit(ackIds: string[]): Promise<void> {
+    const state = { lastId: this.lastId, window: this.window.snapshot() };
+    for (let delay = 50; ; delay = Math.min(delay * 2, 1000)) {
+      try {
+        const acked = await this.store.save(state, { stream: this.keys.stream, group: this.group, ids: ackIds });
+        if (!acked && ackIds.length) await this.commands.call("XACK", [this.keys.stream, this.group, ...ackIds]);
+        return;
+      } catch (e) {
+        // The records are applied and the window in memory knows it; if Redis stays down the
+        // entries remain pending and are skipped as duplicates when re-read.
+        if (this.stateName === "closed" || !isConnectionError(e)) throw e;
+        await sleep(delay);
+      }
+    }
+  }
+}
+
+/**
+ * Entries of an XREAD/XREADGROUP reply for one stream. ioredis 6 returns a one-stream reply
+ * flattened as `[key, entries]` (Redis sends `[[key, entries]]`); accept both.
+ */
+function streamEntries(res: unknown): RawEntry[] {
+  if (!Array.isArray(res) || !res.length) return [];
+  if (Buffer.isBuffer(res[0]) || typeof res[0] === "string") return (res[1] as RawEntry[] | undefined) ?? [];
+  return ((res[0] as [Buffer, RawEntry[]])[1] as RawEntry[] | undefined) ?? [];
+}
+
+/** Reads the newest dead letters of a file (for the UI and the API). */
+export async function readDeadLetters(
+  client: RedisClient,
+  file: FileRef,
+  count = 100,
+): Promise<{ id: string; fields: Record<string, string> }[]> {
+  const rows = (await client.call("XREVRANGE", [fileKeys(file).dlq, "+", "-", "COUNT", count])) as [string, string[]][];
+  return rows.map(([id, kv]) => {
+    const fields: Record<string, string> = {};
+    for (let i = 0; i + 1 < kv.length; i += 2) fields[kv[i]!] = kv[i + 1]!;
+    return { id, fields };
+  });
+}
