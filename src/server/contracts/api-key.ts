@@ -59,8 +59,7 @@ export const ZApiKeyCreate = z
       .transform((v) => (v === null ? null : new Date(v)))
       .refine((d) => d === null || d.getTime() > Date.now(), { message: "Choose a time in the future" })
       .meta({ description: "When the key stops working (ISO-8601); null: never." }),
-  })
-  .strict();
+  });
 export type TApiKeyCreateInput = z.input<typeof ZApiKeyCreate>;
 export type TApiKeyCreate = z.output<typeof ZApiKeyCreate>;
 

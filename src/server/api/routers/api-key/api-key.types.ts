@@ -1,0 +1,10 @@
+import { z } from "zod";
+import { ZApiKey, ZApiKeyCreate, ZApiKeyCreated, ZApiKeyIdInput } from "~/server/contracts/api-key";
+import { ZPage, ZPageQuery } from "~/server/contracts/common";
+
+export const ZCreateApiKeyRequestSchema = ZApiKeyCreate;
+export const ZCreateApiKeyResponseSchema = ZApiKeyCreated;
+export const ZListApiKeysRequestSchema = z.object({ cursor: ZPageQuery.shape.cursor, limit: z.number().int().min(1).max(100).default(50) });
+export const ZListApiKeysResponseSchema = ZPage(ZApiKey);
+export const ZRevokeApiKeyRequestSchema = ZApiKeyIdInput;
+export const ZRevokeApiKeyResponseSchema = ZApiKey;
