@@ -65,7 +65,7 @@ commy_ensure_system_packages() {
 # (npm writes node_modules/.package-lock.json at the end of every install).
 commy_ensure_node_modules() {
   local stale=0
-  if [[ ! -f node_modules/.package-lock.json ]]; then
+  if [[ ! -f node_modules/.package-lock.json || -f node_modules/.commy-install-failed ]]; then
     stale=1
   elif node -e '
       const fs = require("fs");
@@ -76,7 +76,12 @@ commy_ensure_node_modules() {
   fi
   if ((stale)); then
     commy_log "installing npm dependencies (npm ci)"
-    npm ci --no-audit --no-fund --loglevel=error || commy_die "npm ci failed"
+    if ! npm ci --no-audit --no-fund --loglevel=error; then
+      # npm leaves a complete-looking node_modules behind when a lifecycle script fails.
+      [[ -d node_modules ]] && : >node_modules/.commy-install-failed
+      commy_die "npm ci failed (see above)"
+    fi
+    rm -f node_modules/.commy-install-failed
   fi
 }
 
@@ -85,6 +90,7 @@ commy_ensure_node_modules() {
 commy_ensure_prisma_client() {
   if ! cmp -s prisma/schema.prisma src/generated/prisma/schema.prisma 2>/dev/null; then
     commy_log "generating the Prisma client"
-    node node_modules/prisma/build/index.js generate >/dev/null || commy_die "prisma generate failed"
+    local out
+    out=$(node node_modules/prisma/build/index.js generate 2>&1) || { printf '%s\n' "$out" >&2; commy_die "prisma generate failed"; }
   fi
 }

@@ -1,0 +1,69 @@
+#!/usr/bin/env node
+/**
+ * Turns one suite's machine-readable output into counts for scripts/test.
+ *
+ *   node scripts/lib/results.mjs vitest     REPORT.json EXIT_CODE
+ *   node scripts/lib/results.mjs playwright REPORT.json EXIT_CODE
+ *   node scripts/lib/results.mjs tally      LOG_FILE    EXIT_CODE   (a line "N passed, N failed")
+ *
+ * Prints one line: `PASSED FAILED SKIPPED NOTE…`. How a suite is counted:
+ * - vitest: passed = passed tests; failed = failed tests + test files that failed without a
+ *   failed test (e.g. an import error); skipped = skipped + todo.
+ * - playwright: passed = expected + flaky; failed = unexpected (+ global errors); skipped = skipped.
+ * - tally: the last "N passed, N failed" line of the log.
+ * - In every case: a non-zero exit code with no counted failure (the suite crashed, a global
+ *   setup failed, there was no report) counts as 1 failed, so the totals never hide it.
+ */
+import { existsSync, readFileSync } from "node:fs";
+
+const [kind, file, exitArg] = process.argv.slice(2);
+const exitCode = Number(exitArg ?? 0);
+let passed = 0, failed = 0, skipped = 0;
+const notes = [];
+
+try {
+  if (!file || !existsSync(file)) {
+    notes.push("no report");
+  } else if (kind === "vitest") {
+    const r = JSON.parse(readFileSync(file, "utf8"));
+    passed = r.numPassedTests ?? 0;
+    failed = r.numFailedTests ?? 0;
+    skipped = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
+    const brokenFiles = (r.testResults ?? []).filter(
+      (t) => t.status === "failed" && !(t.assertionResults ?? []).some((a) => a.status === "failed"),
+    );
+    if (brokenFiles.length) {
+      failed += brokenFiles.length;
+      notes.push(`${brokenFiles.length} file(s) failed to run`);
+    }
+  } else if (kind === "playwright") {
+    const r = JSON.parse(readFileSync(file, "utf8"));
+    const s = r.stats ?? {};
+    passed = (s.expected ?? 0) + (s.flaky ?? 0);
+    failed = s.unexpected ?? 0;
+    skipped = s.skipped ?? 0;
+    if (s.flaky) notes.push(`${s.flaky} flaky`);
+    const globalErrors = (r.errors ?? []).length;
+    if (globalErrors) {
+      failed += globalErrors;
+      notes.push(`${globalErrors} global error(s)`);
+    }
+  } else if (kind === "tally") {
+    const lines = readFileSync(file, "utf8").split("\n");
+    const m = lines.map((l) => /(\d+) passed, (\d+) failed/.exec(l.replace(/\x1b\[[0-9;]*m/g, ""))).filter(Boolean).pop();
+    if (m) {
+      passed = Number(m[1]);
+      failed = Number(m[2]);
+    } else notes.push("no 'N passed, N failed' line");
+  } else {
+    notes.push(`unknown kind ${kind}`);
+  }
+} catch (err) {
+  notes.push(`unreadable report: ${err.message}`);
+}
+
+if (exitCode !== 0 && failed === 0) {
+  failed = 1;
+  notes.push(`exit code ${exitCode}`);
+}
+console.log([passed, failed, skipped, ...notes].join(" "));
