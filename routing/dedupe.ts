@@ -65,7 +65,7 @@ export class DedupeWindow {
     if (!st) {
       // First record seen of an incarnation: nothing below it is expected (a consumer that
       // joined late, or retention trimmed the start), so it opens the window without gaps.
-      st = { high: seq - 1, gaps: new Set(), seenAt: 0 };
+      st = { high: seq - 1, gaps: new Set(), seenAt: ++this.clock };
       this.origins.set(key, st);
       this.evictOrigins();
     }

@@ -14,3 +14,4 @@ export * from "./connection";
 export * from "./state-store";
 export * from "./producer";
 export * from "./consumer";
+export * from "./transport-selection";

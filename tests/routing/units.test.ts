@@ -1,0 +1,115 @@
+import { describe, expect, it } from "vitest";
+import {
+  DedupeWindow, HybridLogicalClock, VariableMerger, compareStamps, compareStreamIds, decodeFrame, encodeBody, fileKeys,
+  frameFields, isRoutingError, tenantKeyPattern,
+} from "../../routing";
+
+describe("keys", () => {
+  it("share one hash tag per tenant/file and reject ids that would break the tag or ACL patterns", () => {
+    const k = fileKeys({ tenantId: "acme", fileId: "prices" });
+    expect(k.stream).toBe("commy:{t:acme:f:prices}:stream");
+    expect(k.dlq).toBe("commy:{t:acme:f:prices}:dlq");
+    expect(k.applied("n1")).toBe("commy:{t:acme:f:prices}:applied:n1");
+    expect(tenantKeyPattern("acme")).toBe("commy:{t:acme:*");
+    for (const bad of ["a}b", "a:b", "a*", "", "x".repeat(65), "a b"]) {
+      let err: unknown;
+      try {
+        fileKeys({ tenantId: bad, fileId: "f" });
+      } catch (e) {
+        err = e;
+      }
+      expect(isRoutingError(err, "ROUTE_INVALID_ID")).toBe(true);
+    }
+  });
+});
+
+describe("frames", () => {
+  it("round-trip messages and variable writes with origin, epoch and contiguous seqs", () => {
+    const body = encodeBody([
+      { kind: "message", name: "", payload: Buffer.from("hello") },
+      { kind: "variable", name: "price", payload: Buffer.from([1, 2, 3]), hlc: { wallMs: 1700000000000, counter: 4, nodeId: "n1" } },
+    ]);
+    const fields = frameFields({ origin: "n1", epoch: "e1", firstSeq: 41, count: 2, sentAt: 5 }, body).map((f) => Buffer.from(f));
+    const recs = decodeFrame("1-1", fields);
+    expect(recs.map((r) => [r.kind, r.name, Buffer.from(r.payload).toString("hex"), r.seq])).toEqual([
+      ["message", "", Buffer.from("hello").toString("hex"), 41],
+      ["variable", "price", "010203", 42],
+    ]);
+    expect(recs[1]!.hlc).toEqual({ wallMs: 1700000000000, counter: 4, nodeId: "n1" });
+  });
+
+  it("refuse a corrupted or foreign entry with ROUTE_BAD_ENTRY", () => {
+    const fields = frameFields({ origin: "n1", epoch: "e1", firstSeq: 1, count: 2, sentAt: 0 }, encodeBody([{ kind: "message", name: "", payload: Buffer.from("x") }]));
+    let err: unknown;
+    try {
+      decodeFrame("1-1", fields.map((f) => Buffer.from(f)));
+    } catch (e) {
+      err = e;
+    }
+    expect(isRoutingError(err, "ROUTE_BAD_ENTRY")).toBe(true);
+    expect(() => decodeFrame("1-2", [Buffer.from("v"), Buffer.from("9")])).toThrow(/unsupported format version/);
+  });
+
+  it("stream ids compare numerically", () => {
+    expect(compareStreamIds("9-0", "10-0")).toBe(-1);
+    expect(compareStreamIds("10-2", "10-10")).toBe(-1);
+    expect(compareStreamIds("10-2", "10-2")).toBe(0);
+  });
+});
+
+describe("DedupeWindow", () => {
+  it("drops redelivered records, keeps late ones that fill a gap, and survives a snapshot", () => {
+    const w = new DedupeWindow();
+    for (const s of [1, 2, 3, 5, 6]) w.markApplied("n1", "e1", s);
+    expect([1, 2, 3, 5, 6].every((s) => w.seen("n1", "e1", s))).toBe(true);
+    expect(w.seen("n1", "e1", 4)).toBe(false); // gap: not applied yet
+    expect(w.seen("n1", "e1", 7)).toBe(false);
+    expect(w.seen("n1", "e2", 1)).toBe(false); // a new producer epoch starts over
+    const w2 = new DedupeWindow({}, JSON.parse(JSON.stringify(w.snapshot())));
+    expect(w2.seen("n1", "e1", 4)).toBe(false);
+    w2.markApplied("n1", "e1", 4);
+    expect(w2.seen("n1", "e1", 4)).toBe(true);
+  });
+
+  it("stays bounded in origins and gaps", () => {
+    const w = new DedupeWindow({ maxOrigins: 3, maxGaps: 10 });
+    for (let i = 0; i < 10; i++) w.markApplied(`n${i}`, "e", 1);
+    expect(w.size).toBe(3);
+    w.markApplied("g", "e", 1);
+    w.markApplied("g", "e", 1000);
+    const snap = w.snapshot().find(([k]) => k === "g/e")!;
+    expect(snap[2].length).toBeLessThanOrEqual(10);
+  });
+});
+
+describe("HLC and VariableMerger", () => {
+  it("orders by wall, counter, then node id; a write made after seeing another always wins even on a lagging clock", () => {
+    expect(compareStamps({ wallMs: 1, counter: 0, nodeId: "b" }, { wallMs: 1, counter: 0, nodeId: "a" })).toBeGreaterThan(0);
+    let fast = 10_000;
+    const a = new HybridLogicalClock("a", { now: () => fast });
+    const b = new HybridLogicalClock("b", { now: () => 1_000 }); // 9 s behind
+    const sa = a.tick();
+    b.receive(sa);
+    const sb = b.tick();
+    expect(compareStamps(sb, sa)).toBeGreaterThan(0);
+    fast++;
+    expect(a.tick().wallMs).toBe(10_001);
+  });
+
+  it("converges whatever the arrival order, and re-delivery is a no-op", () => {
+    const writes = [
+      { wallMs: 5, counter: 0, nodeId: "a" },
+      { wallMs: 5, counter: 0, nodeId: "c" },
+      { wallMs: 5, counter: 1, nodeId: "b" },
+      { wallMs: 4, counter: 9, nodeId: "z" },
+    ].map((stamp, i) => ({ stamp, value: `w${i}` }));
+    const orders = [[0, 1, 2, 3], [3, 2, 1, 0], [1, 3, 0, 2], [2, 0, 3, 1]];
+    const results = orders.map((o) => {
+      const m = new VariableMerger<string>();
+      for (const i of o) m.offer("x", writes[i]!.stamp, writes[i]!.value);
+      expect(m.offer("x", writes[2]!.stamp, "w2")).toBe(false);
+      return m.get("x")!.value;
+    });
+    expect(new Set(results)).toEqual(new Set(["w2"]));
+  });
+});
