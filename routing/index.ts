@@ -15,3 +15,4 @@ export * from "./state-store";
 export * from "./producer";
 export * from "./consumer";
 export * from "./transport-selection";
+export * from "./acl";
