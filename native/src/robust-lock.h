@@ -10,6 +10,7 @@
 #pragma once
 
 #include <sched.h>
+#include <time.h>
 
 #include "futex.h"
 #include "participants.h"
@@ -37,7 +38,14 @@ class RobustLock {
         CpuRelax();
         continue;
       }
-      sched_yield();
+      // Past a short spin the holder is probably descheduled: give up the CPU
+      // (first by yielding, then by sleeping) so it can run and release.
+      if (spins < 2048) {
+        sched_yield();
+      } else {
+        timespec nap{0, 50000};
+        nanosleep(&nap, nullptr);
+      }
       const int64_t now = MonotonicNs();
       if (owner != watched) {
         watched = owner;
