@@ -10,7 +10,10 @@ function createPrismaClient(): PrismaClient {
   const url = process.env.DATABASE_URL;
   if (!url) throw new Error("DATABASE_URL is not set (see README: Configuration)");
   const adapter = new PrismaPg(pgConfigFromUrl(url, { max: Number(process.env.DATABASE_POOL_SIZE ?? 10) }));
-  return new PrismaClient({ adapter });
+  // Interactive transactions queue for a pooled connection (maxWait) and hold row locks (the
+  // audit chain head, the tenant row for membership changes) while they run: give bursts of
+  // concurrent writers room to wait their turn instead of failing after Prisma's 2 s default.
+  return new PrismaClient({ adapter, transactionOptions: { maxWait: 10_000, timeout: 20_000 } });
 }
 
 const globalForPrisma = globalThis as unknown as { commyPrisma?: PrismaClient };

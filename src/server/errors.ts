@@ -14,6 +14,13 @@ export const APP_ERROR_CODES = {
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   CONFLICT: 409,
+  /** Removing or demoting the tenant's only owner. */
+  LAST_OWNER: 409,
+  /** Invitation links: each failure says exactly what is wrong with the link. */
+  INVITATION_EXPIRED: 410,
+  INVITATION_REVOKED: 410,
+  INVITATION_USED: 409,
+  INVITATION_EMAIL_MISMATCH: 403,
   PRECONDITION_FAILED: 412,
   PAYLOAD_TOO_LARGE: 413,
   RATE_LIMITED: 429,
