@@ -1,0 +1,793 @@
+/**
+ * The worker daemon: joins the control plane, keeps its tenant's catalogue and settings current,
+ * serves client processes on a Unix socket, enforces policies, reports attachments, exposes
+ * metrics. Lifecycle in state.ts; signals are handled only in worker/main.ts.
+ */
+import { randomBytes, randomUUID } from "node:crypto";
+import { EventEmitter } from "node:events";
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { nameMatchesPatterns } from "../../src/server/contracts/api-key";
+import {
+  WorkerSettingsSchema,
+  type AttachmentReport,
+  type AttachmentSide,
+  type CatalogueFile,
+  type CatalogueResponse,
+  type SettingsResponse,
+  type WorkerSettings,
+} from "../../src/server/contracts/worker";
+import { sendWithFds } from "../../native/lib/fd-passing";
+import { MessageType, type MessageTypeCode } from "../protocol/frame";
+import type { Hello, Open, Opened, SocketErrorCode, Welcome } from "../protocol/messages";
+import type { WorkerConfig } from "./config";
+import { ControlPlaneClient, ControlPlaneError } from "./control-plane";
+import { FileStore, FileStoreError } from "./file-store";
+import type { Logger } from "./logger";
+import { WorkerMetrics } from "./metrics";
+import { ensureStateDir, hostCapabilities, identityPath, loadIdentity, saveIdentity, type StoredIdentity } from "./node-identity";
+import { Session, SocketError } from "./session";
+import { WorkerStateMachine } from "./state";
+import { startHttpServer } from "./http-server";
+
+export const WORKER_VERSION = "0.1.0";
+const TICKET_TTL_MS = 10_000;
+
+/** close() did not finish within the grace period (plus a small margin for teardown). */
+export class WorkerCloseTimeoutError extends Error {
+  constructor(readonly graceMs: number, readonly pendingStep: string) {
+    super(`worker did not stop within ${graceMs} ms (stuck in: ${pendingStep})`);
+    this.name = "WorkerCloseTimeoutError";
+  }
+}
+
+/** Thrown by start() when the worker cannot come up (not joined, bad token, socket in use...). */
+export class WorkerStartError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "WorkerStartError";
+  }
+}
+
+interface Attachment {
+  id: string;
+  session: Session;
+  file: CatalogueFile;
+  path: string;
+  side: AttachmentSide;
+  readOnly: boolean;
+  transport: "SHARED_MEMORY";
+  reason: string;
+  since: Date;
+}
+
+interface KeyCacheEntry {
+  result: { valid: true; apiKeyId: string; scopes: string[]; filePatterns: string[] } | { valid: false; code: SocketErrorCode; message: string };
+  at: number;
+}
+
+/** Cached control-plane state, so a restart works while the control plane is down. */
+interface CachedState {
+  catalogue: CatalogueResponse | null;
+  settings: SettingsResponse | null;
+}
+
+export class Worker extends EventEmitter<{ revoked: []; fatal: [Error] }> {
+  readonly state = new WorkerStateMachine();
+  readonly metrics = new WorkerMetrics();
+  private readonly files: FileStore;
+  private readonly cp: ControlPlaneClient;
+  private identity: StoredIdentity | null = null;
+  private settings: WorkerSettings = WorkerSettingsSchema.parse({});
+  private settingsVersion = -1;
+  private settingsEtag: string | null = null;
+  private catalogue = new Map<string, CatalogueFile>();
+  private catalogueEtag: string | null = null;
+  private readonly sessions = new Set<Session>();
+  private readonly attachments = new Map<string, Attachment>();
+  private readonly tickets = new Map<string, { attachmentId: string; expires: number }>();
+  private readonly keyCache = new Map<string, KeyCacheEntry>();
+  private server: net.Server | null = null;
+  private http: { port: number; close(): Promise<void> } | null = null;
+  private timers: NodeJS.Timeout[] = [];
+  private heartbeatTimer: NodeJS.Timeout | null = null;
+  private reportDirty = false;
+  private reportTimer: NodeJS.Timeout | null = null;
+  private reporting: Promise<void> = Promise.resolve();
+  private closing: Promise<void> | null = null;
+  private lastHeartbeatOk = 0;
+
+  constructor(
+    readonly config: WorkerConfig,
+    readonly log: Logger,
+  ) {
+    super();
+    this.sessionHost.maxBody = config.maxFrameBody;
+    this.files = new FileStore(path.join(config.stateDir, "files"));
+    const ca = config.caFile ? readFileSync(config.caFile) : undefined;
+    this.cp = new ControlPlaneClient({ baseUrl: config.controlPlaneUrl, ca, timeoutMs: config.requestTimeoutMs, metrics: this.metrics });
+    this.metrics.setState("starting");
+    this.state.on("change", (to, from, reason) => {
+      this.metrics.setState(to);
+      this.log.info({ from, to, reason }, `worker ${to}`);
+    });
+  }
+
+  /** Port of the /metrics + /healthz listener (after start). */
+  get httpPort(): number {
+    return this.http?.port ?? 0;
+  }
+
+  get nodeId(): string {
+    return this.identity?.nodeId ?? "";
+  }
+
+  get tenantId(): string {
+    return this.identity?.tenantId ?? "";
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // start
+  // -------------------------------------------------------------------------------------------
+
+  async start(): Promise<void> {
+    try {
+      ensureStateDir(this.config.stateDir);
+      this.identity = loadIdentity(this.config.stateDir);
+      if (!this.identity) await this.join();
+      this.cp.setCredential(this.identity!.credential);
+      this.log.info({ nodeId: this.nodeId, tenantId: this.tenantId, name: this.identity!.name }, "node identity loaded");
+
+      await this.syncFromControlPlane(true);
+      await this.heartbeat();
+      await this.listen();
+      this.http = await startHttpServer({
+        host: this.config.httpHost,
+        port: this.config.httpPort,
+        metrics: this.metrics,
+        state: this.state,
+        extra: () => ({ nodeId: this.nodeId, sessions: this.sessions.size, attachments: this.attachments.size, lastHeartbeatOk: this.lastHeartbeatOk ? new Date(this.lastHeartbeatOk).toISOString() : null }),
+      });
+      this.startLoops();
+      if (this.state.state === "starting") this.state.transition("running", "serving");
+      this.scheduleReport();
+    } catch (e) {
+      const err = e instanceof WorkerStartError ? e : new WorkerStartError(`worker failed to start: ${(e as Error).message}`, { cause: e });
+      this.log.error({ err: err.message }, "start failed");
+      await this.teardown().catch(() => undefined);
+      if (!this.state.terminal) this.state.transition("failed", err.message);
+      throw err;
+    }
+  }
+
+  private async join(): Promise<void> {
+    if (!this.config.joinToken)
+      throw new WorkerStartError(`this node has not joined yet (no ${identityPath(this.config.stateDir)}): pass --join-token (create one in the control plane: Nodes → Add node)`);
+    const hostname = os.hostname();
+    try {
+      const res = await this.cp.join({
+        token: this.config.joinToken,
+        name: this.config.nodeName,
+        hostname,
+        version: WORKER_VERSION,
+        labels: this.config.labels,
+        capabilities: hostCapabilities(),
+      });
+      this.identity = { ...res, controlPlaneUrl: this.config.controlPlaneUrl, joinedAt: new Date().toISOString() };
+      saveIdentity(this.config.stateDir, this.identity);
+      this.log.info({ nodeId: res.nodeId, name: res.name }, "joined the control plane; node credential stored");
+    } catch (e) {
+      throw new WorkerStartError(`joining failed: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  private async listen(): Promise<void> {
+    const sock = this.config.socketPath;
+    mkdirSync(path.dirname(sock), { recursive: true });
+    if (existsSync(sock)) {
+      // A socket file left by a crashed worker: remove it only if nobody answers on it.
+      const alive = await new Promise<boolean>((resolve) => {
+        const c = net.connect(sock);
+        c.once("connect", () => (c.destroy(), resolve(true)));
+        c.once("error", () => resolve(false));
+      });
+      if (alive) throw new WorkerStartError(`another worker is already listening on ${sock}`);
+      unlinkSync(sock);
+    }
+    const server = net.createServer({ pauseOnConnect: false }, (socket) => this.accept(socket));
+    server.maxConnections = 100_000;
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(sock, () => resolve());
+    });
+    // Anyone on the host may connect: authentication is by API key, not file permission.
+    chmodSync(sock, 0o666);
+    this.server = server;
+    this.log.info({ socket: sock }, "listening for client processes");
+  }
+
+  private accept(socket: net.Socket): void {
+    if (this.state.state !== "running" && this.state.state !== "draining") {
+      socket.destroy();
+      return;
+    }
+    const session = new Session(socket, this.sessionHost, this.log);
+    this.sessions.add(session);
+    this.metrics.sessions.set(this.sessions.size);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // loops: heartbeat, catalogue/settings sync, key re-verification, liveness, TTL
+  // -------------------------------------------------------------------------------------------
+
+  private startLoops(): void {
+    this.restartHeartbeatLoop();
+    const tick = () => {
+      void this.syncTick().finally(() => {
+        if (!this.closing) this.timers.push(setTimeout(tick, this.settings.cataloguePollMs));
+      });
+    };
+    this.timers.push(setTimeout(tick, this.settings.cataloguePollMs));
+  }
+
+  private restartHeartbeatLoop(): void {
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = setInterval(() => void this.heartbeat().catch(() => undefined), this.settings.heartbeatIntervalMs);
+  }
+
+  private async syncTick(): Promise<void> {
+    try {
+      await this.syncFromControlPlane(false);
+    } catch (e) {
+      this.handleControlPlaneError("sync", e);
+    }
+    await this.reverifyKeys();
+    this.checkLiveness();
+    this.expireMappings();
+    this.sweepTickets();
+    if (this.reportDirty) this.scheduleReport();
+  }
+
+  private async heartbeat(): Promise<void> {
+    try {
+      const res = await this.cp.heartbeat({
+        state: this.state.state,
+        version: WORKER_VERSION,
+        settingsVersion: Math.max(0, this.settingsVersion),
+        catalogueEtag: this.catalogueEtag,
+        stats: { sessions: this.sessions.size, attachments: this.attachments.size, mappedBytes: 0 },
+      });
+      this.lastHeartbeatOk = Date.now();
+      if (res.settingsVersion !== this.settingsVersion) await this.syncSettings().catch((e: unknown) => this.handleControlPlaneError("settings", e));
+      if (res.nodeStatus === "DRAINING" && this.state.state === "running") {
+        this.state.transition("draining", "the control plane drains this node: no new sessions or opens");
+      } else if (res.nodeStatus === "ACTIVE" && this.state.state === "draining" && !this.closing) {
+        this.state.transition("running", "drain lifted by the control plane");
+      }
+    } catch (e) {
+      this.metrics.heartbeatFailures.inc();
+      this.handleControlPlaneError("heartbeat", e);
+      if (this.state.state === "starting" && e instanceof ControlPlaneError && !e.transient) throw e;
+    }
+  }
+
+  private handleControlPlaneError(what: string, e: unknown): void {
+    if (e instanceof ControlPlaneError && e.nodeRejected) {
+      void this.onRevoked(e);
+      return;
+    }
+    this.log.warn({ what, err: (e as Error).message }, "control plane unreachable; acting on the last catalogue");
+  }
+
+  private revokedHandled = false;
+  private async onRevoked(e: ControlPlaneError): Promise<void> {
+    if (this.revokedHandled) return;
+    this.revokedHandled = true;
+    this.log.error(
+      { code: e.code },
+      "NODE REVOKED: the control plane no longer accepts this node's credential; stopping service. Join again with a new token to serve from this host.",
+    );
+    // Keep the old identity for forensics but make a restart ask for a new join token.
+    try {
+      renameSync(identityPath(this.config.stateDir), `${identityPath(this.config.stateDir)}.revoked`);
+    } catch {
+      /* already gone */
+    }
+    for (const s of [...this.sessions]) s.terminate("NODE_REVOKED", "this node was revoked by the control plane");
+    this.emit("revoked");
+  }
+
+  /** Fetches catalogue and settings (conditional requests); on first start falls back to the cache. */
+  private async syncFromControlPlane(initial: boolean): Promise<void> {
+    try {
+      await this.syncSettings();
+      const cat = await this.cp.catalogue(this.catalogueEtag);
+      if (cat) this.applyCatalogue(cat);
+      this.saveCache();
+    } catch (e) {
+      if (!initial || !(e instanceof ControlPlaneError) || !e.transient) throw e;
+      const cache = this.loadCache();
+      if (!cache.catalogue) throw new WorkerStartError(`control plane unreachable and no cached catalogue: ${e.message}`);
+      this.log.warn({ err: e.message }, "control plane unreachable at start: using the cached catalogue and settings");
+      if (cache.settings) this.applySettings(cache.settings);
+      this.applyCatalogue(cache.catalogue);
+    }
+  }
+
+  private async syncSettings(): Promise<void> {
+    const s = await this.cp.settings(this.settingsEtag);
+    if (s) {
+      this.settingsEtag = `"s${s.version}"`;
+      this.applySettings(s);
+    }
+  }
+
+  private applySettings(s: SettingsResponse): void {
+    if (s.version === this.settingsVersion) return;
+    const before = this.settings;
+    this.settings = s.settings;
+    this.settingsVersion = s.version;
+    this.metrics.settingsVersion.set(s.version);
+    this.log.level = s.settings.logLevel;
+    if (this.heartbeatTimer && before.heartbeatIntervalMs !== s.settings.heartbeatIntervalMs) this.restartHeartbeatLoop();
+    this.log.info({ version: s.version, settings: s.settings }, "worker settings applied");
+  }
+
+  private applyCatalogue(cat: CatalogueResponse): void {
+    this.catalogueEtag = cat.etag;
+    const next = new Map(cat.files.map((f) => [f.name, f]));
+    this.catalogue = next;
+    this.metrics.catalogueFiles.set(next.size);
+    // Attachments whose file disappeared or is no longer active are closed.
+    for (const a of [...this.attachments.values()]) {
+      const f = [...next.values()].find((x) => x.id === a.file.id);
+      if (!f || f.status === "ARCHIVED") this.detach(a.id, "FILE_NOT_FOUND", `shared file "${a.file.name}" was removed from the catalogue`);
+      else if (f.status === "EXPIRED") this.detach(a.id, "FILE_EXPIRED", `shared file "${a.file.name}" expired`);
+      else a.file = f;
+    }
+  }
+
+  private cachePath(): string {
+    return path.join(this.config.stateDir, "cache.json");
+  }
+
+  private saveCache(): void {
+    const cache: CachedState = { catalogue: { etag: this.catalogueEtag ?? "", files: [...this.catalogue.values()] }, settings: { version: Math.max(0, this.settingsVersion), settings: this.settings } };
+    try {
+      writeFileSync(this.cachePath(), JSON.stringify(cache), { mode: 0o600 });
+    } catch (e) {
+      this.log.warn({ err: (e as Error).message }, "cannot write the catalogue cache");
+    }
+  }
+
+  private loadCache(): CachedState {
+    try {
+      return JSON.parse(readFileSync(this.cachePath(), "utf8")) as CachedState;
+    } catch {
+      return { catalogue: null, settings: null };
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // API keys
+  // -------------------------------------------------------------------------------------------
+
+  private async verifyKey(apiKey: string, fresh: boolean): Promise<KeyCacheEntry["result"]> {
+    const cached = this.keyCache.get(apiKey);
+    if (cached && !fresh && Date.now() - cached.at < this.settings.apiKeyCacheMs) return cached.result;
+    try {
+      const r = await this.cp.verifyKey(apiKey);
+      const result: KeyCacheEntry["result"] = r.valid ? { valid: true, apiKeyId: r.apiKeyId, scopes: r.scopes, filePatterns: r.filePatterns } : { valid: false, code: r.code, message: r.message };
+      this.keyCache.set(apiKey, { result, at: Date.now() });
+      if (this.keyCache.size > 10_000) this.keyCache.delete(this.keyCache.keys().next().value!);
+      return result;
+    } catch (e) {
+      if (e instanceof ControlPlaneError && e.nodeRejected) {
+        this.handleControlPlaneError("verifyKey", e);
+        throw new SocketError("NODE_REVOKED", "this node was revoked");
+      }
+      // Control plane down: a key verified before keeps working (the data path must survive a
+      // control-plane outage); an unknown key cannot be admitted.
+      if (cached) return cached.result;
+      throw new SocketError("UNAVAILABLE", "the worker cannot reach the control plane to verify the API key; retry later", true);
+    }
+  }
+
+  /** Re-checks every live session's key; revoked/expired keys lose their sessions and attachments. */
+  private async reverifyKeys(): Promise<void> {
+    const byKey = new Map<string, Session[]>();
+    for (const s of this.sessions) if (s.authenticated) (byKey.get(s.apiKey) ?? byKey.set(s.apiKey, []).get(s.apiKey)!).push(s);
+    for (const [key, sessions] of byKey) {
+      let r: KeyCacheEntry["result"];
+      try {
+        r = await this.verifyKey(key, true);
+      } catch {
+        continue;
+      }
+      for (const s of sessions) {
+        if (!r.valid) {
+          s.log.warn({ code: r.code }, "API key no longer valid: closing the session and its attachments");
+          for (const id of [...s.attachments]) this.detach(id, r.code, r.message);
+          s.terminate(r.code, r.message);
+          continue;
+        }
+        s.scopes = r.scopes;
+        s.filePatterns = r.filePatterns;
+        for (const id of [...s.attachments]) {
+          const a = this.attachments.get(id);
+          if (!a) continue;
+          const denied = this.authorizationProblem(s, a.file, a.side);
+          if (denied) this.detach(id, "FORBIDDEN", denied);
+        }
+      }
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // sessions (the SessionHost the sessions call)
+  // -------------------------------------------------------------------------------------------
+
+  private readonly sessionHost = {
+    maxBody: 0,
+    authenticate: (session: Session, hello: Hello) => this.authenticate(session, hello),
+    open: (session: Session, req: Open) => this.open(session, req),
+    close: (session: Session, attachmentId: string) => {
+      if (!session.attachments.has(attachmentId)) throw new SocketError("NOT_ATTACHED", `no attachment ${attachmentId} in this session`);
+      this.detach(attachmentId, "NOT_ATTACHED", "closed by the client");
+    },
+    redeemTicket: (ticket: string, socket: net.Socket, reply: (type: MessageTypeCode, body: unknown) => Buffer) => this.redeemTicket(ticket, socket, reply),
+    sessionEnded: (session: Session) => this.sessionEnded(session),
+    countFrame: (type: string) => this.metrics.frames.inc({ type }),
+    countProtocolError: (code: string) => this.metrics.protocolErrors.inc({ code }),
+  };
+
+  private async authenticate(session: Session, hello: Hello): Promise<Welcome> {
+    if (this.state.state !== "running") throw new SocketError("DRAINING", `the worker is ${this.state.state}; connect to another worker or retry later`, true);
+    if ([...this.sessions].filter((s) => s.authenticated).length >= this.settings.maxSessions) throw new SocketError("TOO_MANY_SESSIONS", "the worker has reached its session limit", true);
+    const r = await this.verifyKey(hello.apiKey, false);
+    if (!r.valid) throw new SocketError(r.code, r.message);
+    session.authenticated = true;
+    session.apiKey = hello.apiKey;
+    session.apiKeyId = r.apiKeyId;
+    session.scopes = r.scopes;
+    session.filePatterns = r.filePatterns;
+    session.pid = hello.pid;
+    session.log.info({ pid: hello.pid, apiKeyId: r.apiKeyId, client: hello.client }, "client session authenticated");
+    return {
+      sessionId: session.id,
+      nodeId: this.nodeId,
+      tenantId: this.tenantId,
+      workerVersion: WORKER_VERSION,
+      heartbeatIntervalMs: this.settings.heartbeatIntervalMs,
+      maxBody: this.config.maxFrameBody,
+      scopes: r.scopes,
+    };
+  }
+
+  /** Why `session` may not attach to `file` as `side`, or null when it may. */
+  private authorizationProblem(session: Session, file: CatalogueFile, side: AttachmentSide): string | null {
+    const canWrite = session.scopes.includes("data:write");
+    const canRead = canWrite || session.scopes.includes("data:read");
+    if (side === "PRODUCER" && !canWrite) return `the API key lacks scope data:write needed to produce to "${file.name}"`;
+    if (!canRead) return `the API key lacks scope data:read needed to consume "${file.name}"`;
+    const missing = file.requiredPermissions.filter((p) => !session.scopes.includes(p));
+    if (missing.length) return `"${file.name}" requires the scope(s) ${missing.join(", ")}`;
+    if (!nameMatchesPatterns(session.filePatterns, file.name)) return `the API key's name patterns do not cover "${file.name}"`;
+    return null;
+  }
+
+  private liveAttachmentsOf(fileId: string): Attachment[] {
+    return [...this.attachments.values()].filter((a) => a.file.id === fileId);
+  }
+
+  /**
+   * OPEN. Synchronous on purpose: the existence check and the creation of the mapping happen in
+   * one turn of the event loop, so two clients opening the same absent file cannot both create it.
+   */
+  private open(session: Session, req: Open): Opened {
+    const started = process.hrtime.bigint();
+    try {
+      const opened = this.openInner(session, req);
+      this.metrics.opens.inc({ result: "ok" });
+      return opened;
+    } catch (e) {
+      this.metrics.opens.inc({ result: e instanceof SocketError ? e.code : "INTERNAL" });
+      throw e;
+    } finally {
+      this.metrics.openSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    }
+  }
+
+  private openInner(session: Session, req: Open): Opened {
+    if (this.state.state !== "running") throw new SocketError("DRAINING", `the worker is ${this.state.state}; no new attachments`, true);
+    const file = this.catalogue.get(req.name);
+    if (!file || file.status === "ARCHIVED") throw new SocketError("FILE_NOT_FOUND", `no shared file named "${req.name}" in this tenant`);
+    if (file.status === "EXPIRED") throw new SocketError("FILE_EXPIRED", `shared file "${req.name}" has expired`);
+    const denied = this.authorizationProblem(session, file, req.side);
+    if (denied) throw new SocketError("FORBIDDEN", denied);
+
+    const preference = req.transport ?? file.transportPreference;
+    if (preference === "NETWORK_ONLY")
+      throw new SocketError("TRANSPORT_UNAVAILABLE", `"${req.name}" asks for NETWORK_ONLY, and this worker serves shared memory only (no network bridge configured)`);
+    const reason =
+      preference === "PREFER_NETWORK"
+        ? "shared memory: PREFER_NETWORK was asked, but the peer is on this host and no network bridge is configured, so the local mapping is used"
+        : `shared memory: the client is on the worker's host (same boot id and IPC namespace), so a local mapping is fastest (preference ${preference})`;
+
+    if (session.attachments.size >= this.settings.maxAttachmentsPerSession)
+      throw new SocketError("TOO_MANY_ATTACHMENTS", `a session may hold at most ${this.settings.maxAttachmentsPerSession} attachments`, true);
+    const live = this.liveAttachmentsOf(file.id);
+    if (file.maxConnections !== null && live.length >= file.maxConnections)
+      throw new SocketError("MAX_CONNECTIONS", `"${file.name}" allows at most ${file.maxConnections} connections on this node`, true);
+
+    const p = this.files.pathFor(this.tenantId, file.id);
+    const exists = this.files.exists(p);
+    const existence = req.existencePolicy ?? file.existencePolicy;
+    const creation = req.creationPolicy ?? file.creationPolicy;
+    if (exists && existence === "MUST_NOT_EXIST") throw new SocketError("FILE_EXISTS", `"${file.name}" already exists on this node (existence policy MUST_NOT_EXIST)`);
+    if (!exists && (existence === "MUST_EXIST" || existence === "CONNECT_ONLY"))
+      throw new SocketError("FILE_ABSENT", `"${file.name}" does not exist on this node yet (existence policy ${existence})`, true);
+    if (exists && existence === "CONNECT_ONLY" && live.length === 0) throw new SocketError("NO_PEER", `nobody is attached to "${file.name}" (existence policy CONNECT_ONLY)`, true);
+    let created = false;
+    try {
+      if (!exists) {
+        if (creation === "NEVER_CREATE") throw new SocketError("FILE_ABSENT", `"${file.name}" does not exist on this node and its creation policy is NEVER_CREATE`, true);
+        this.files.create(this.tenantId, file, false);
+        created = true;
+      } else if (creation === "CREATE" && live.length === 0 && !file.persistAfterDisconnect) {
+        // Nobody is attached and the file does not persist: start from fresh contents.
+        this.files.create(this.tenantId, file, true);
+        created = true;
+      }
+    } catch (e) {
+      if (e instanceof FileStoreError) throw new SocketError(e.code, e.message);
+      throw e;
+    }
+
+    const canWrite = session.scopes.includes("data:write");
+    const readOnly = !canWrite || (req.side === "CONSUMER" && file.directionality === "PRODUCER_TO_CONSUMER");
+    const attachment: Attachment = { id: randomUUID(), session, file, path: p, side: req.side, readOnly, transport: "SHARED_MEMORY", reason, since: new Date() };
+    this.attachments.set(attachment.id, attachment);
+    session.attachments.add(attachment.id);
+    this.updateAttachmentGauge();
+    const ticket = randomBytes(16).toString("base64url");
+    this.tickets.set(ticket, { attachmentId: attachment.id, expires: Date.now() + TICKET_TTL_MS });
+    this.scheduleReport();
+    session.log.info({ attachmentId: attachment.id, file: file.name, side: req.side, readOnly, created }, "attached");
+    return {
+      attachmentId: attachment.id,
+      fileId: file.id,
+      name: file.name,
+      kind: file.kind,
+      serialization: file.serialization,
+      side: req.side,
+      readOnly,
+      transport: "SHARED_MEMORY",
+      reason,
+      created,
+      revision: file.revision,
+      fdTicket: ticket,
+      layout: file.layout,
+    };
+  }
+
+  private redeemTicket(ticket: string, socket: net.Socket, reply: (type: MessageTypeCode, body: unknown) => Buffer): void {
+    const t = this.tickets.get(ticket);
+    this.tickets.delete(ticket);
+    const a = t && t.expires > Date.now() ? this.attachments.get(t.attachmentId) : undefined;
+    if (!a) throw new SocketError("FD_TICKET_INVALID", "unknown, used or expired fd ticket");
+    const fd = this.files.openForClient(a.path, a.readOnly);
+    try {
+      const handle = (socket as unknown as { _handle?: { fd?: number } })._handle;
+      if (handle?.fd === undefined || handle.fd < 0) throw new Error("socket has no descriptor");
+      // Written directly on the socket's descriptor: nothing else is queued on this one-shot
+      // connection, so the frame cannot interleave with libuv's own writes.
+      sendWithFds(handle.fd, reply(MessageType.FD, { attachmentId: a.id, readOnly: a.readOnly }), [fd], 2000);
+    } finally {
+      this.files.closeFd(fd);
+    }
+  }
+
+  private sessionEnded(session: Session): void {
+    this.sessions.delete(session);
+    this.metrics.sessions.set(this.sessions.size);
+    for (const id of [...session.attachments]) this.detach(id, "NOT_ATTACHED", "client session ended");
+    session.log.info({ pid: session.pid }, "client session ended");
+  }
+
+  /** Removes an attachment, tells the client (unless it asked), and applies the file's cleanup policy. */
+  private detach(attachmentId: string, code: SocketErrorCode, message: string): void {
+    const a = this.attachments.get(attachmentId);
+    if (!a) return;
+    this.attachments.delete(attachmentId);
+    a.session.attachments.delete(attachmentId);
+    if (message !== "closed by the client" && message !== "client session ended") a.session.sendEvent({ event: "attachment-closed", attachmentId, code, message });
+    this.updateAttachmentGauge();
+    this.scheduleReport();
+    if (this.liveAttachmentsOf(a.file.id).length === 0 && !a.file.persistAfterDisconnect && a.file.autoCleanup) {
+      try {
+        this.files.remove(a.path);
+        this.log.debug({ file: a.file.name }, "last attachment gone: mapping removed (autoCleanup)");
+      } catch (e) {
+        this.log.warn({ err: (e as Error).message, file: a.file.name }, "cannot remove mapping");
+      }
+    }
+  }
+
+  private updateAttachmentGauge(): void {
+    let p = 0;
+    for (const a of this.attachments.values()) if (a.side === "PRODUCER") p++;
+    this.metrics.attachments.set({ side: "PRODUCER" }, p);
+    this.metrics.attachments.set({ side: "CONSUMER" }, this.attachments.size - p);
+  }
+
+  /** Sessions whose process is gone (or that went silent for 3 heartbeat intervals) are ended. */
+  private checkLiveness(): void {
+    const silentFor = 3 * this.settings.heartbeatIntervalMs;
+    for (const s of [...this.sessions]) {
+      if (!s.authenticated) {
+        if (Date.now() - s.lastSeen > 10_000) s.socket.destroy();
+        continue;
+      }
+      let dead = false;
+      if (s.pid > 0) {
+        try {
+          process.kill(s.pid, 0);
+        } catch (e) {
+          dead = (e as NodeJS.ErrnoException).code === "ESRCH";
+        }
+      }
+      if (dead || Date.now() - s.lastSeen > silentFor) {
+        s.log.warn({ pid: s.pid, dead }, "client process gone or silent: removing its attachments");
+        s.socket.destroy();
+      }
+    }
+  }
+
+  /** TTL: a mapping lives at most ttlSeconds after creation. */
+  private expireMappings(): void {
+    const seen = new Set<string>();
+    for (const a of [...this.attachments.values()]) {
+      if (!a.file.ttlSeconds || seen.has(a.file.id)) continue;
+      seen.add(a.file.id);
+      const created = this.files.createdAt(a.path);
+      if (created !== null && Date.now() - created > a.file.ttlSeconds * 1000) {
+        for (const x of this.liveAttachmentsOf(a.file.id)) this.detach(x.id, "FILE_EXPIRED", `the mapping of "${a.file.name}" reached its TTL of ${a.file.ttlSeconds} s`);
+        this.files.remove(a.path);
+      }
+    }
+    // Files with a TTL and no attachment: remove expired mappings too.
+    for (const f of this.catalogue.values()) {
+      if (!f.ttlSeconds || seen.has(f.id)) continue;
+      const p = this.files.pathFor(this.tenantId, f.id);
+      const created = this.files.createdAt(p);
+      if (created !== null && Date.now() - created > f.ttlSeconds * 1000) this.files.remove(p);
+    }
+  }
+
+  private sweepTickets(): void {
+    const now = Date.now();
+    for (const [t, v] of this.tickets) if (v.expires < now) this.tickets.delete(t);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // attachment reports
+  // -------------------------------------------------------------------------------------------
+
+  private scheduleReport(): void {
+    this.reportDirty = true;
+    if (this.reportTimer) return;
+    this.reportTimer = setTimeout(() => {
+      this.reportTimer = null;
+      void this.flushReport();
+    }, 100);
+  }
+
+  /** Sends the full attachment set; at most one in flight, re-sent when it changed meanwhile. */
+  flushReport(): Promise<void> {
+    this.reporting = this.reporting.then(async () => {
+      if (!this.reportDirty || !this.identity) return;
+      this.reportDirty = false;
+      const list: AttachmentReport[] = [...this.attachments.values()].map((a) => ({
+        id: a.id,
+        sharedFileId: a.file.id,
+        pid: a.session.pid,
+        side: a.side,
+        transport: a.transport,
+        reason: a.reason,
+        apiKeyId: a.session.apiKeyId,
+        since: a.since.toISOString(),
+      }));
+      try {
+        await this.cp.syncAttachments(list);
+      } catch (e) {
+        this.reportDirty = true;
+        this.handleControlPlaneError("attachments", e);
+      }
+    });
+    return this.reporting;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // close
+  // -------------------------------------------------------------------------------------------
+
+  /**
+   * Graceful stop. Idempotent (every call returns the same promise). Steps, each run even if an
+   * earlier one failed: stop accepting; let clients finish for up to the grace period; tell the
+   * rest and disconnect them; final attachment report; stop loops and listeners; flush the log.
+   * Rejects with WorkerCloseTimeoutError when the whole sequence overruns the grace period by
+   * more than a small margin, and with an AggregateError when steps failed.
+   */
+  close(reason = "shutdown requested", failed = false): Promise<void> {
+    this.closing ??= this.runClose(reason, failed);
+    return this.closing;
+  }
+
+  private async runClose(reason: string, failed: boolean): Promise<void> {
+    const grace = this.config.shutdownGraceMs;
+    let step = "draining";
+    const errors: unknown[] = [];
+    const run = async (name: string, fn: () => unknown) => {
+      step = name;
+      try {
+        await fn();
+      } catch (e) {
+        errors.push(e);
+        this.log.error({ step: name, err: (e as Error).message }, "close step failed");
+      }
+    };
+    const sequence = (async () => {
+      if (this.state.state === "running") this.state.transition("draining", reason);
+      await run("stop accepting", () => new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r())));
+      await run("wait for clients", async () => {
+        const until = Date.now() + grace;
+        while (this.attachments.size > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      });
+      await run("disconnect clients", () => {
+        for (const s of [...this.sessions]) s.terminate("DRAINING", `the worker is stopping: ${reason}`);
+        for (const s of [...this.sessions]) s.socket.destroy();
+      });
+      await run("final report", () => Promise.race([this.flushReport(), new Promise((r) => setTimeout(r, 2000))]));
+      await run("teardown", () => this.teardown());
+      await run("flush log", () => new Promise<void>((r) => this.log.flush(() => r())));
+    })();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new WorkerCloseTimeoutError(grace, step)), grace + 5000);
+    });
+    try {
+      await Promise.race([sequence, timeout]);
+    } catch (e) {
+      errors.push(e);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (!this.state.terminal) this.state.transition(failed || errors.length ? "failed" : "stopped", reason);
+    const timedOut = errors.find((e) => e instanceof WorkerCloseTimeoutError);
+    if (timedOut) throw timedOut;
+    if (errors.length) throw new AggregateError(errors, `worker close: ${errors.length} step(s) failed`);
+  }
+
+  /** Stops timers and listeners; safe to call more than once and before start finished. */
+  private async teardown(): Promise<void> {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers = [];
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    if (this.reportTimer) clearTimeout(this.reportTimer);
+    const server = this.server;
+    this.server = null;
+    if (server?.listening) await new Promise<void>((r) => server.close(() => r()));
+    try {
+      if (existsSync(this.config.socketPath)) unlinkSync(this.config.socketPath);
+    } catch {
+      /* already gone */
+    }
+    const http = this.http;
+    this.http = null;
+    await http?.close();
+    this.cp.close();
+  }
+}
