@@ -1,19 +1,14 @@
 /**
  * API keys: create (secret shown once), list, revoke, and authenticate.
  *
- * Key format: `cmy_<prefix>_<secret>`
- *  - `prefix`: 10 characters of [a-z0-9], public, unique; it finds the row (one indexed query)
- *    and lets people recognise a key in lists and logs.
- *  - `secret`: 32 random bytes, base64url (43 characters). Only its SHA-256 is stored and it is
- *    compared in constant time. A fast hash is right here (unlike passwords): the secret has
- *    256 bits of entropy, so there is nothing to brute-force offline.
+ * Key format `cmy_<prefix>_<secret>` (see `api-key-secret.ts`): the public prefix finds the row
+ * with one indexed query; only the SHA-256 of the secret is stored, compared in constant time.
  *
  * Authentication is on every API request's hot path, so it is kept cheap: a key row verified
  * once is cached in-process for at most `API_KEY_CACHE_TTL_MS` (5 s). Revocation is therefore
  * immediate on the replica that revoked the key and takes at most 5 s on the others; expiry
  * is checked on every request against the cached `expiresAt`, so it is exact.
  */
-import { createHash, randomBytes, randomInt, timingSafeEqual } from "node:crypto";
 import type { Prisma } from "~/generated/prisma";
 import type { Actor, RequestMeta, TenantContext } from "~/server/actor";
 import { allowed, authorize } from "~/server/actor";
@@ -23,50 +18,17 @@ import { ZApiKeyCreate, nameMatchesPatterns, type TApiKey, type TApiKeyCreateInp
 import { decodeCursor, encodeCursor, zodFieldErrors, type Page, type TPageQuery } from "~/server/contracts/common";
 import { db } from "~/server/db";
 import { AppError } from "~/server/errors";
+import { apiKeySecretMatches, generateApiKey, parseApiKey } from "./api-key-secret";
 import { RateLimitedError, hitFixedWindow } from "./rate-limit";
 
-// ---------------------------------------------------------------------------
-// Format, hashing
-// ---------------------------------------------------------------------------
-
-export const API_KEY_PREFIX_LENGTH = 10;
-const PREFIX_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789";
-/** Accepts prefixes of 8–12 characters so the generated length can change without breaking old keys. */
-const API_KEY_FORMAT = /^cmy_([a-z0-9]{8,12})_([A-Za-z0-9_-]{43})$/;
-
-/** A freshly generated key: `raw` goes to the user once; `hash` goes to the database. */
-export interface GeneratedApiKey {
-  prefix: string;
-  secret: string;
-  raw: string;
-  hash: string;
-}
-
-/** Generates a new key. `randomInt` draws without modulo bias. */
-export function generateApiKey(): GeneratedApiKey {
-  let prefix = "";
-  for (let i = 0; i < API_KEY_PREFIX_LENGTH; i++) prefix += PREFIX_ALPHABET[randomInt(PREFIX_ALPHABET.length)];
-  const secret = randomBytes(32).toString("base64url");
-  return { prefix, secret, raw: `cmy_${prefix}_${secret}`, hash: hashApiKeySecret(secret) };
-}
-
-/** Splits a raw key into prefix and secret; `null` when it is not in the `cmy_<prefix>_<secret>` format. */
-export function parseApiKey(raw: string): { prefix: string; secret: string } | null {
-  const m = API_KEY_FORMAT.exec(raw.trim());
-  return m ? { prefix: m[1]!, secret: m[2]! } : null;
-}
-
-/** Hex SHA-256 of the secret part. */
-export function hashApiKeySecret(secret: string): string {
-  return createHash("sha256").update(secret, "utf8").digest("hex");
-}
-
-/** Constant-time comparison of a presented secret with the stored hash. */
-export function apiKeySecretMatches(secret: string, storedHash: string): boolean {
-  const presented = createHash("sha256").update(secret, "utf8").digest();
-  const stored = Buffer.from(storedHash, "hex");
-  return stored.length === presented.length && timingSafeEqual(presented, stored);
-}
+export {
+  API_KEY_PREFIX_LENGTH,
+  apiKeySecretMatches,
+  generateApiKey,
+  hashApiKeySecret,
+  parseApiKey,
+  type GeneratedApiKey,
+} from "./api-key-secret";
 
 // ---------------------------------------------------------------------------
 // File-name patterns
