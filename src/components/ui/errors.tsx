@@ -3,12 +3,17 @@ import { Alert } from "./layout";
 /** Field name → messages, as the server flattens zod errors. */
 export type FieldErrors = Record<string, string[] | undefined>;
 
+/**
+ * What the server's tRPC error formatter puts in `error.data` (src/server/api/trpc.ts):
+ * `appCode` (same as REST's `error.code`) and `fieldErrors` keyed by dotted path
+ * ("performance.durability"; "_" for errors about the whole input). `message` is safe to show.
+ */
 type ErrorData = {
   code?: string;
+  appCode?: string;
   httpStatus?: number;
   zodError?: { fieldErrors?: FieldErrors; formErrors?: string[] } | null;
-  fieldErrors?: FieldErrors;
-  userMessage?: string;
+  fieldErrors?: FieldErrors | null;
 };
 
 function dataOf(error: unknown): ErrorData | undefined {
@@ -25,7 +30,9 @@ function dataOf(error: unknown): ErrorData | undefined {
  */
 export function fieldErrorsOf(error: unknown): FieldErrors {
   const data = dataOf(error);
-  return data?.zodError?.fieldErrors ?? data?.fieldErrors ?? {};
+  const all = data?.fieldErrors ?? data?.zodError?.fieldErrors ?? {};
+  const { _: _formLevel, ...fields } = all;
+  return fields;
 }
 
 /** The tRPC error code (e.g. "FORBIDDEN", "NOT_FOUND"), if any. */
@@ -36,8 +43,7 @@ export function errorCodeOf(error: unknown): string | undefined {
 /** A message fit for the user: the server's message, or a generic one per code. */
 export function messageOf(error: unknown): string {
   const data = dataOf(error);
-  if (data?.userMessage) return data.userMessage;
-  const formErrors = data?.zodError?.formErrors;
+  const formErrors = data?.fieldErrors?._ ?? data?.zodError?.formErrors;
   if (formErrors && formErrors.length > 0) return formErrors.join(" ");
   const hasFieldErrors = Object.keys(fieldErrorsOf(error)).length > 0;
   if (hasFieldErrors) return "Some fields need attention.";
