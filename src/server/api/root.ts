@@ -6,6 +6,7 @@ import { tenantRouter } from "./routers/tenant/router";
 import { adminRouter } from "./routers/admin/router";
 import { apiKeyRouter } from "./routers/api-key/router";
 import { nodeRouter } from "./routers/node/router";
+import { nodeAdminRouter } from "./routers/node-admin";
 import { sharedFileRouter } from "./routers/shared-file/router";
 import { createCallerFactory, createTRPCRouter } from "./trpc";
 
@@ -23,6 +24,7 @@ export const appRouter = createTRPCRouter({
   apiKey: apiKeyRouter,
   sharedFile: sharedFileRouter,
   node: nodeRouter,
+  nodeAdmin: nodeAdminRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -31,7 +31,7 @@ import {
 } from "~/server/contracts/worker";
 import { db } from "~/server/db";
 import { AppError } from "~/server/errors";
-import { apiKeySecretMatches, parseApiKey } from "./api-keys";
+import { apiKeySecretMatches, parseApiKey } from "./api-key-secret";
 
 export const JOIN_TOKEN_TTL_MS = 60 * 60 * 1000;
 
