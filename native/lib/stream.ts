@@ -316,7 +316,15 @@ export class StreamReader {
         this.#advance(resume);
         continue;
       }
-      if (attempt > 1000) throw new CommyError("COMMY_E_CORRUPT", `stream slot for seq ${pos} is inconsistent`);
+      // Committed and recent, yet not published(pos): either our tag load
+      // raced the commit (re-check), or a batch still in progress (head not
+      // advanced yet) already reuses the slot, so pos is lost.
+      if (Atomics.load(i32, t) === want) {
+        if (attempt > 1000) throw new CommyError("COMMY_E_CORRUPT", `stream slot for seq ${pos} is inconsistent`);
+        continue;
+      }
+      this.lost += 1;
+      this.#advance(pos + 1);
     }
   }
 

@@ -25,11 +25,12 @@
 // half-written slot was never visible (its tag said writing) and is simply
 // overwritten. The lock is held only for a memcpy, and a batch amortizes it.
 //
-// Loss: the slot of position s is reused by s + capacity, which is written
-// only while head == s + capacity. So a reader whose tag check fails learns
-// from head exactly what happened: s >= head: nothing new yet; head - s >=
-// capacity: overwritten, resume at head - capacity + 1 and count the skipped
-// positions as lost.
+// Loss: the slot of position s is reused by s + capacity. A reader whose tag
+// check fails learns from head exactly what happened: s >= head: nothing new
+// yet; head - s >= capacity: overwritten, resume at head - capacity + 1 and
+// count the skipped positions as lost; otherwise s was committed and its tag
+// now names a later lap (a batch in progress, head not yet advanced): s is
+// lost, count one and move to s + 1.
 #pragma once
 
 #include <cstring>
@@ -199,9 +200,17 @@ class Ring {
         *pos = resume;
         continue;
       }
-      // Committed, not yet reusable, yet the tag is wrong: either we raced a
-      // commit (retry) or the bytes were scribbled on.
-      if (attempt > 1000) return kCorrupt;
+      // s is committed and within the last `capacity` commits. Either our
+      // tag load raced the commit (the tag reads published(s) now), or a
+      // batch still in progress (head not yet advanced) already reuses the
+      // slot: then s is gone and counts as lost.
+      const uint32_t t2 = AtomicLoad32(slot + strm::kSlotTag);
+      if (t2 == PublishedTag(s)) {
+        if (attempt > 1000) return kCorrupt;  // published, yet its seq field disagrees
+        continue;
+      }
+      *lost += 1;
+      *pos = s + 1;
     }
   }
 

@@ -78,7 +78,7 @@ describe("streams across processes", () => {
   it("a producer SIGKILLed while appending never leaves the stream stuck; no torn message is delivered", async () => {
     const path = join(dir, "stream");
     const f = SharedFile.create(path, { kind: "stream", capacity: 1024, messageMaxSize: 4096 });
-    const consumer = spawnHelper("stream-consumer.ts", [path, "1000000000", "1500", "1", "latest"]);
+    const consumer = spawnHelper("stream-consumer.ts", [path, "1000000000", "60000", "1", "latest", "1", "1999"]);
     const consumerDone = finished(consumer);
     await printed(consumer, "ready");
     for (let round = 0; round < 10; round++) {

@@ -1,9 +1,13 @@
 // Consumes until it saw `expected` messages or `idleMs` without data.
-// Verifies checksums and per-producer order. args: path expected idleMs readOnly(0|1) from
+// Verifies checksums and per-producer order.
+// args: path expected idleMs readOnly(0|1) from [stopProducer stopN]
+// (with stopProducer/stopN: also stop once that producer's message stopN arrived)
 import { SharedFile } from "../../../native/lib/index.js";
 import { fnv1a } from "./util.js";
 
-const [path, expectedArg, idleArg, roArg, fromArg] = process.argv.slice(2);
+const [path, expectedArg, idleArg, roArg, fromArg, stopProducerArg, stopNArg] = process.argv.slice(2);
+const stopProducer = stopProducerArg === undefined ? -1 : Number(stopProducerArg);
+const stopN = Number(stopNArg ?? -1);
 const expected = Number(expectedArg);
 const f = SharedFile.open(path!, { readOnly: roArg === "1" });
 const r = f.stream.reader({ from: fromArg === "earliest" ? "earliest" : "latest" });
@@ -35,6 +39,7 @@ while (received < expected) {
   const prev = lastByProducer.get(producer) ?? -1;
   if (n <= prev) outOfOrder++;
   lastByProducer.set(producer, n);
+  if (producer === stopProducer && n === stopN) break;
 }
 r.close();
 console.log(
