@@ -108,7 +108,18 @@ export function createRedisClient(target: RedisTarget, role: ConnectionRole): Re
 export async function connectClient(client: RedisClient): Promise<void> {
   if (client.status === "ready") return;
   if (client.status === "wait") {
-    await client.connect();
+    // connect() rejects with a bare "Connection is closed." on TLS and auth failures; the
+    // cause arrives as an "error" event first: report that one.
+    let first: Error | undefined;
+    const onError = (e: Error) => (first ??= e);
+    client.on("error", onError);
+    try {
+      await client.connect();
+    } catch (e) {
+      throw first ?? e;
+    } finally {
+      client.off("error", onError);
+    }
     return;
   }
   await new Promise<void>((resolve, reject) => {
