@@ -49,6 +49,8 @@ export default defineConfig({
           name: "worker",
           include: ["tests/worker/**/*.test.ts"],
           environment: "node",
+          // Same real PostgreSQL/Redis setup as the integration suite.
+          globalSetup: ["tests/integration/global-setup.ts"],
           testTimeout: 180_000,
           hookTimeout: 180_000,
           fileParallelism: false,
