@@ -50,6 +50,11 @@ export const ZPageQuery = z.object({
     .meta({ description: `Page size, 1–${MAX_PAGE_SIZE} (default ${DEFAULT_PAGE_SIZE}).` }),
 });
 export type TPageQuery = z.output<typeof ZPageQuery>;
+/** What list services take: a validated page query (cursor optional). */
+export interface PageRequest {
+  cursor?: string | undefined;
+  limit: number;
+}
 
 /** A page of `item`, with the cursor of the next page (`null` on the last page). */
 export function ZPage<T extends z.ZodType>(item: T) {

@@ -53,4 +53,4 @@ export type TNode = z.output<typeof ZNode>;
 export const ZNodeListQuery = ZPageQuery.extend({
   health: z.enum(NODE_HEALTHS).optional().meta({ description: "Only nodes in this health state." }),
 });
-export type TNodeListQuery = z.output<typeof ZNodeListQuery>;
+export type TNodeListQuery = { cursor?: string | undefined; limit: number; health?: NodeHealth | undefined };

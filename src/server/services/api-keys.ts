@@ -15,7 +15,7 @@ import { allowed, authorize } from "~/server/actor";
 import { recordAudit } from "~/server/audit";
 import { SCOPE_PERMISSIONS, type ApiKeyScope } from "~/server/auth/permissions";
 import { ZApiKeyCreate, nameMatchesPatterns, type TApiKey, type TApiKeyCreateInput, type TApiKeyCreated } from "~/server/contracts/api-key";
-import { decodeCursor, encodeCursor, zodFieldErrors, type Page, type TPageQuery } from "~/server/contracts/common";
+import { decodeCursor, encodeCursor, zodFieldErrors, type Page, type PageRequest } from "~/server/contracts/common";
 import { db } from "~/server/db";
 import { AppError } from "~/server/errors";
 import { apiKeySecretMatches, generateApiKey, parseApiKey } from "./api-key-secret";
@@ -141,7 +141,7 @@ export async function createApiKey(ctx: TenantContext, input: TApiKeyCreateInput
 }
 
 /** Keys of the tenant, by name, with cursor pagination. Never returns secrets or hashes. */
-export async function listApiKeys(ctx: TenantContext, query: TPageQuery): Promise<Page<TApiKey>> {
+export async function listApiKeys(ctx: TenantContext, query: PageRequest): Promise<Page<TApiKey>> {
   authorize(ctx, "apikey:read");
   const after = query.cursor ? decodeCursor(query.cursor) : null;
   if (query.cursor && after === null) throw AppError.validation({ cursor: ["Invalid cursor"] });
@@ -258,9 +258,11 @@ function touchLastUsed(record: KeyRecord): void {
   lastTouched.set(record.id, now);
   if (lastTouched.size > MAX_CACHED_KEYS) lastTouched.delete(lastTouched.keys().next().value!);
   // Off the request path; conditional so that replicas racing on the same key write once.
+  // Prisma stores DateTime as UTC in `timestamp` columns: compare and write in UTC too.
   void db.$executeRaw`
-    UPDATE "ApiKey" SET "lastUsedAt" = now()
-    WHERE "id" = ${record.id} AND ("lastUsedAt" IS NULL OR "lastUsedAt" < now() - make_interval(secs => ${LAST_USED_THROTTLE_MS / 1000}::int))`.catch(
+    UPDATE "ApiKey" SET "lastUsedAt" = (now() AT TIME ZONE 'UTC')
+    WHERE "id" = ${record.id}
+      AND ("lastUsedAt" IS NULL OR "lastUsedAt" < (now() AT TIME ZONE 'UTC') - make_interval(secs => ${LAST_USED_THROTTLE_MS / 1000}::int))`.catch(
     (e: unknown) => console.error("apiKey.lastUsedAt update failed", e),
   );
 }

@@ -14,7 +14,7 @@ import type { TenantContext } from "~/server/actor";
 import { authorize } from "~/server/actor";
 import { recordAudit } from "~/server/audit";
 import { globToLike } from "~/server/contracts/api-key";
-import { decodeCursor, encodeCursor, zodFieldErrors, type Page, type TPageQuery } from "~/server/contracts/common";
+import { decodeCursor, encodeCursor, zodFieldErrors, type Page, type PageRequest } from "~/server/contracts/common";
 import {
   ZSharedFileCreate,
   ZSharedFilePatch,
@@ -147,7 +147,7 @@ function rulesErrors(spec: TSharedFileSpec): FieldErrors | null {
  * become `LIKE ANY(...)` (which the ORM cannot express), and because this is the API's
  * hottest read (benchmark B6).
  */
-export async function listSharedFiles(ctx: TenantContext, query: TPageQuery): Promise<Page<TSharedFile>> {
+export async function listSharedFiles(ctx: TenantContext, query: PageRequest): Promise<Page<TSharedFile>> {
   authorize(ctx, "file:read");
   const after = query.cursor ? decodeCursor(query.cursor) : null;
   if (query.cursor && after === null) throw AppError.validation({ cursor: ["Invalid cursor: pass the nextCursor of a previous page"] });
