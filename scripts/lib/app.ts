@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { freePort, run, spawnService, stopPid, waitFor, type RunningService } from "./process";
+import { freePort, isAlive, readPidFile, run, spawnService, stopPid, waitFor, type RunningService } from "./process";
 import { projectRoot } from "./services";
 
 const tsxImport = ["--import", "tsx"];
@@ -131,6 +131,39 @@ export async function ensureNextBuild(opts: {
   force?: boolean;
   onStart?: () => void;
 }): Promise<{ built: boolean }> {
+  // Two of our builds in one checkout at once (scripts/up and scripts/test) would corrupt .next:
+  // take turns. The second one then usually finds the first one's build fresh and skips.
+  return withBuildLock(() => buildUnlessFresh(opts));
+}
+
+async function withBuildLock<T>(fn: () => Promise<T>): Promise<T> {
+  const lock = path.join(projectRoot, ".tmp", "next-build.lock");
+  mkdirSync(path.dirname(lock), { recursive: true });
+  let announced = false;
+  for (;;) {
+    try {
+      writeFileSync(lock, String(process.pid), { flag: "wx" });
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      const holder = readPidFile(lock);
+      if (!holder || !isAlive(holder)) {
+        rmSync(lock, { force: true }); // left by a build that was killed
+        continue;
+      }
+      if (!announced) console.log(`[commy] waiting for another next build (pid ${holder}) to finish`);
+      announced = true;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(lock, { force: true });
+  }
+}
+
+async function buildUnlessFresh(opts: Parameters<typeof ensureNextBuild>[0]): Promise<{ built: boolean }> {
   const stamp = sourceStamp();
   const buildId = path.join(projectRoot, ".next", "BUILD_ID");
   if (!opts.force && stamp && existsSync(buildId) && existsSync(stampFile()) && readFileSync(stampFile(), "utf8") === stamp) {
