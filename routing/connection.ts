@@ -114,7 +114,14 @@ export async function connectClient(client: RedisClient): Promise<void> {
     const onError = (e: Error) => (first ??= e);
     client.on("error", onError);
     try {
-      await client.connect();
+      // ioredis 6.0.0's Cluster.connect() sometimes never settles although the client reached
+      // "ready" (seen with 3 local masters): also resolve on the ready event.
+      const connecting = client.connect();
+      connecting.catch(() => undefined); // a late rejection after "ready" must not go unhandled
+      await Promise.race([
+        connecting,
+        new Promise<void>((resolve) => client.once("ready", () => resolve())),
+      ]);
     } catch (e) {
       throw first ?? e;
     } finally {
