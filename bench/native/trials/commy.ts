@@ -1,0 +1,120 @@
+// Commy trial roles (each runs in its own process, spawned by run.ts):
+//   read PATH                          B1: ns per 64 B variable read
+//   pong PATH MODE ROUNDS              B2/B3 responder: echo ping -> pong
+//   ping PATH MODE ROUNDS              B2/B3 requester: round-trip latency
+//   consume PATH MODE COUNT            B4 consumer: messages/s
+//   produce PATH MODE COUNT            B4 producer
+// MODE: spin | notify | notify-spin (B2/B3), single | batch (B4)
+import { CommyError, SharedFile } from "../../../native/lib/index.js";
+import { emit, latencyStats, now } from "./common.js";
+
+const [role, path, mode, countArg] = process.argv.slice(2) as [string, string, string, string];
+const count = Number(countArg);
+
+function waitOpts(): { mode: "spin" | "notify"; spinMicros: number } {
+  return mode === "spin" ? { mode: "spin", spinMicros: 0 } : { mode: "notify", spinMicros: mode === "notify-spin" ? 50 : 0 };
+}
+
+if (role === "read") {
+  const f = SharedFile.open(path);
+  const v = f.variable("b1");
+  v.write(new Uint8Array(64).fill(7));
+  const out = new Uint8Array(64);
+  const n = 2_000_000;
+  const runs: number[] = [];
+  for (let r = 0; r < 7; r++) {
+    const t0 = now();
+    for (let i = 0; i < n; i++) v.readInto(out);
+    runs.push((now() - t0) / n);
+  }
+  runs.sort((a, b) => a - b);
+  emit({ ns_per_op: runs[3], best_ns_per_op: runs[0], runs: runs.length, ops_per_run: n });
+} else if (role === "pong") {
+  const f = SharedFile.open(path);
+  const ping = f.variable("ping");
+  const pong = f.variable("pong");
+  const buf = new Uint8Array(64);
+  let last = ping.version;
+  process.stdout.write("ready\n");
+  for (let i = 0; i < count; i++) {
+    if (mode === "spin") ping.spinUntilChanged(last);
+    else await ping.waitForChange(last, waitOpts());
+    ping.readInto(buf);
+    last = ping.lastVersion;
+    pong.write(buf);
+  }
+  emit({ done: count });
+} else if (role === "ping") {
+  const f = SharedFile.open(path);
+  const ping = f.variable("ping");
+  const pong = f.variable("pong");
+  const buf = new Uint8Array(64).fill(1);
+  const samples = new Float64Array(count);
+  let last = pong.version;
+  for (let i = 0; i < count; i++) {
+    const t0 = now();
+    ping.write(buf);
+    if (mode === "spin") pong.spinUntilChanged(last);
+    else await pong.waitForChange(last, waitOpts());
+    pong.readInto(buf);
+    last = pong.lastVersion;
+    samples[i] = now() - t0;
+  }
+  emit(latencyStats(samples));
+} else if (role === "consume") {
+  const f = SharedFile.open(path);
+  const r = f.stream.reader({ from: 0, register: true });
+  process.stdout.write("ready\n");
+  let got = 0;
+  let t0 = 0;
+  if (mode === "batch") {
+    const out = new Uint8Array(1024 * 64);
+    const lens = new Uint32Array(1024);
+    while (got < count) {
+      const n = r.readBatch(out, lens);
+      if (n > 0 && t0 === 0) t0 = now();
+      got += n;
+    }
+  } else {
+    const out = new Uint8Array(64);
+    while (got < count) {
+      if (r.nextInto(out) >= 0) {
+        if (got === 0) t0 = now();
+        got++;
+      }
+    }
+  }
+  const seconds = (now() - t0) / 1e9;
+  emit({ messages: got, seconds, msgs_per_s: Math.round(got / seconds), lost: r.lost });
+} else if (role === "produce") {
+  const f = SharedFile.open(path);
+  const s = f.stream;
+  let sent = 0;
+  let full = 0;
+  if (mode === "batch") {
+    const batch = 256;
+    const data = new Uint8Array(batch * 64).fill(3);
+    const lens = new Uint32Array(batch).fill(64);
+    while (sent < count) {
+      try {
+        s.appendPacked(data, lens, Math.min(batch, count - sent));
+        sent += Math.min(batch, count - sent);
+      } catch (e) {
+        if (!(e instanceof CommyError && e.code === "COMMY_E_STREAM_FULL")) throw e;
+        full++;
+      }
+    }
+  } else {
+    const msg = new Uint8Array(64).fill(3);
+    while (sent < count) {
+      try {
+        s.append(msg);
+        sent++;
+      } catch (e) {
+        if (!(e instanceof CommyError && e.code === "COMMY_E_STREAM_FULL")) throw e;
+        full++;
+      }
+    }
+  }
+  emit({ sent, full });
+}
