@@ -123,3 +123,10 @@ describe("frame codec", () => {
     expect(errors).toBeGreaterThan(1000);
   });
 });
+
+describe("optional fields", () => {
+  it("undefined properties are left out rather than sent as a msgpack extension", () => {
+    const [f] = new FrameDecoder().push(encodeFrame(MessageType.OPEN, 1, { name: "x", creationPolicy: undefined, nested: { a: undefined, b: 1 } }));
+    expect(f!.body).toEqual({ name: "x", nested: { b: 1 } });
+  });
+});

@@ -130,7 +130,12 @@ export class Connection extends EventEmitter<{ event: [WorkerEvent]; closed: [Co
       if (f.requestId === 0) {
         if (f.type === MessageType.EVENT) {
           const ev = EventSchema.safeParse(f.body);
-          if (ev.success) this.emit("event", ev.data);
+          if (ev.success) {
+            // The worker says why it is about to close the session (revoked key, stopping...):
+            // that reason, not a bare "connection closed", is what the application sees.
+            if (ev.data.event === "session-closing") this.closeReason = new CommyClientError(ev.data.code, ev.data.message, ev.data.code === "DRAINING");
+            this.emit("event", ev.data);
+          }
         } else if (f.type === MessageType.ERROR) {
           // Connection-level error (e.g. malformed frame): the worker closes right after.
           this.closeReason = toError(f.body);

@@ -77,7 +77,7 @@ const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: fal
 
 /** Encodes one frame. Throws RangeError when the body exceeds `maxBody` (a bug in the sender). */
 export function encodeFrame(type: MessageTypeCode, requestId: number, body: unknown, maxBody = DEFAULT_MAX_BODY): Buffer {
-  const payload = packr.pack(body ?? null);
+  const payload = packr.pack(withoutUndefined(body ?? null));
   if (payload.length > maxBody) throw new RangeError(`frame body of ${payload.length} bytes exceeds ${maxBody}`);
   const out = Buffer.allocUnsafe(FRAME_HEADER_SIZE + payload.length);
   out[0] = FRAME_MAGIC_0;
@@ -88,6 +88,20 @@ export function encodeFrame(type: MessageTypeCode, requestId: number, body: unkn
   out.writeUInt32LE(payload.length, 8);
   payload.copy(out, FRAME_HEADER_SIZE);
   return out;
+}
+
+/**
+ * Drops object properties whose value is undefined (msgpackr would encode them as an extension
+ * type, which the protocol does not allow): an absent optional field is simply not sent.
+ */
+function withoutUndefined(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(withoutUndefined);
+  if (v !== null && typeof v === "object" && !(v instanceof Uint8Array)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) if (x !== undefined) out[k] = withoutUndefined(x);
+    return out;
+  }
+  return v;
 }
 
 /** Decodes a msgpack body without trusting it: any failure becomes a BAD_BODY FrameError. */

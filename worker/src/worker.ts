@@ -741,7 +741,9 @@ export class Worker extends EventEmitter<{ revoked: []; fatal: [Error] }> {
     };
     const sequence = (async () => {
       if (this.state.state === "running") this.state.transition("draining", reason);
-      await run("stop accepting", () => new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r())));
+      // net.Server.close() stops accepting at once; its callback would wait for every open
+      // connection, which is the next step's job, so it is not awaited here.
+      await run("stop accepting", () => void this.server?.close());
       await run("wait for clients", async () => {
         const until = Date.now() + grace;
         while (this.attachments.size > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
