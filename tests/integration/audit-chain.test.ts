@@ -9,7 +9,7 @@ import { listAuditEvents } from "~/server/audit/query";
 import { recordAudit } from "~/server/audit/record";
 import { purgeTenantAudit } from "~/server/audit/retention";
 import { verifyChain } from "~/server/audit/verify";
-import { hashAuditEvent, GENESIS_HASH } from "~/server/audit/canonical";
+import { GENESIS_HASH, hashAuditEvent, type HashedAuditFields } from "~/server/audit/canonical";
 import { db } from "~/server/db";
 import { AppError } from "~/server/errors";
 import { createTeam, testMeta } from "./core-fixtures";
@@ -238,7 +238,7 @@ describe("audit list and export", () => {
     expect(rows.map((r) => r.action)).toEqual(["tenant.created", "member.role_changed", "audit.exported"]);
     for (const r of rows) {
       const recomputed = hashAuditEvent({
-        ...(r as never),
+        ...(r as unknown as HashedAuditFields),
         chainId: team.tenantId,
         tenantId: team.tenantId,
         occurredAt: new Date(r.occurredAt as string),
