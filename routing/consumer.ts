@@ -23,7 +23,7 @@ import { connectClient, createRedisClient, isConnectionError, type RedisClient, 
 import { DedupeWindow, type DedupeOptions } from "./dedupe";
 import { RoutingError } from "./errors";
 import { assertId, fileKeys, groupName, type FileKeys, type FileRef } from "./keys";
-import { RedisAppliedStateStore, type AppliedStateStore } from "./state-store";
+import { RedisAppliedStateStore, type AppliedState, type AppliedStateStore } from "./state-store";
 
 export type DeliveryPattern = "broadcast" | "queue";
 
@@ -102,6 +102,7 @@ export class RouteConsumer {
   private loop: Promise<void> | null = null;
   private needRecover = true;
   private lastClaimAt = 0;
+  private commitChain: Promise<void> = Promise.resolve();
   private readonly s = { applied: 0, duplicates: 0, skippedOwn: 0, deadLettered: 0, trimmed: 0, batches: 0, lastLagMs: 0 };
 
   constructor(private readonly o: RouteConsumerOptions) {
@@ -191,7 +192,7 @@ export class RouteConsumer {
     if (wasRunning && this.loop) {
       let timer: NodeJS.Timeout | undefined;
       timedOut = await Promise.race([
-        this.loop.then(() => false, () => false),
+        this.loop.then(() => this.commitChain).then(() => false, () => false),
         new Promise<boolean>((r) => (timer = setTimeout(() => r(true), graceMs))),
       ]);
       clearTimeout(timer);
@@ -355,7 +356,15 @@ export class RouteConsumer {
     }
     if (trimmed.length) this.reportTrimmed(trimmed);
     this.s.batches++;
-    await this.commit(ackIds);
+    // The commit (state + XACK) is chained, not awaited: the next XREADGROUP goes out while it
+    // travels, which keeps a Redis round trip off the delivery path. Commits stay ordered (one
+    // in flight); the in-memory window already knows these records, so anything re-read before
+    // the commit lands is skipped as a duplicate. close() waits for the chain.
+    const state = { lastId: this.lastId, window: this.window.snapshot() };
+    this.commitChain = this.commitChain.then(() => this.commit(state, ackIds)).catch((e: Error) => {
+      this.needRecover = true;
+      this.o.onEvent?.({ type: "error", error: `commit failed: ${e.message}`, connection: isConnectionError(e) });
+    });
   }
 
   private advance(id: string): void {
@@ -418,8 +427,7 @@ export class RouteConsumer {
     }
   }
 
-  private async commit(ackIds: string[]): Promise<void> {
-    const state = { lastId: this.lastId, window: this.window.snapshot() };
+  private async commit(state: AppliedState, ackIds: string[]): Promise<void> {
     for (let delay = 50; ; delay = Math.min(delay * 2, 1000)) {
       try {
         const acked = await this.store.save(state, { stream: this.keys.stream, group: this.group, ids: ackIds });
