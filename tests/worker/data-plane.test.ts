@@ -423,7 +423,7 @@ describe("worker restart", () => {
       expect(["CONNECTION_CLOSED", "DRAINING"]).toContain(why.code);
       expect(() => h.write("a", 1)).toThrow(/CONNECTION_CLOSED|DRAINING/);
       await expect(c.open(f.name, { side: "producer" })).rejects.toMatchObject({ retryable: true });
-      const reconnected = new Promise((r) => c.once("reconnected", r));
+      const reconnected = new Promise<void>((r) => c.once("reconnected", () => r()));
       // Same state dir, no join token: the stored credential is used.
       const restarted = await startWorker({ controlPlaneUrl: cp.url, stateDir: worker.stateDir });
       try {
