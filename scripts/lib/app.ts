@@ -94,25 +94,35 @@ async function httpAnswers(url: string): Promise<boolean> {
 const nextBin = () => path.join(projectRoot, "node_modules", ".bin", "next");
 const stampFile = () => path.join(projectRoot, ".next", "commy-build-stamp");
 
+/** Paths that cannot change what `next build` produces (tests, tooling, docs). */
+const NOT_IN_BUILD = ["tests", "scripts", "dev", "docs", "bench", ".ci", "native/core-tests", "*.md", "playwright.config.ts", "vitest.config.ts"];
+
 /**
- * What the current source tree is: HEAD plus every uncommitted change (tracked diffs and
- * untracked files' contents). Undefined outside a git checkout (then we always build).
+ * A fingerprint of the sources a build is made from: the content of every file git knows about
+ * or would add (tracked + untracked, not ignored) in the working tree, except NOT_IN_BUILD.
+ * Editing a test does not invalidate the build; editing the app, its config or the lockfile
+ * does. Undefined outside a git checkout (then we always build).
  */
 export function sourceStamp(): string | undefined {
   try {
-    const git = (...args: string[]) =>
-      execFileSync("git", args, { cwd: projectRoot, encoding: "buffer", maxBuffer: 256 * 1024 * 1024, stdio: ["ignore", "pipe", "ignore"] });
+    const pathspecs = [".", ...NOT_IN_BUILD.map((p) => `:(exclude)${p}`)];
+    const files = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", ...pathspecs], {
+      cwd: projectRoot,
+      encoding: "utf8",
+      maxBuffer: 64 * 1024 * 1024,
+      stdio: ["ignore", "pipe", "ignore"],
+    })
+      .split("\0")
+      .filter(Boolean);
     const h = createHash("sha256");
-    h.update(git("rev-parse", "HEAD"));
-    h.update(git("diff", "HEAD", "--binary"));
-    const untracked = git("ls-files", "--others", "--exclude-standard", "-z").toString().split("\0").filter(Boolean).sort();
-    for (const file of untracked) {
-      h.update(file);
+    for (const file of [...new Set(files)].sort()) {
+      h.update(`${file}\0`);
       try {
         h.update(readFileSync(path.join(projectRoot, file)));
       } catch {
-        /* vanished meanwhile */
+        h.update("(missing)"); // deleted in the working tree, or a directory (submodule)
       }
+      h.update("\0");
     }
     return h.digest("hex");
   } catch {

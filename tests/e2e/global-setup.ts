@@ -30,7 +30,8 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     if (process.env.COMMY_TEST_KEEP_DATA === "1") console.log(`[e2e] kept ${tmp.dir}`);
     else tmp.cleanup();
   };
-  const step = (msg: string) => process.stdout.write(`[e2e] ${msg}\n`);
+  const t0 = Date.now();
+  const step = (msg: string) => process.stdout.write(`[e2e] ${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s  ${msg}\n`);
 
   try {
     const appPort = await freePort();
