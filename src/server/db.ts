@@ -18,7 +18,25 @@ function createPrismaClient(): PrismaClient {
 
 const globalForPrisma = globalThis as unknown as { commyPrisma?: PrismaClient };
 
-export const db: PrismaClient = globalForPrisma.commyPrisma ?? createPrismaClient();
-if (process.env.NODE_ENV !== "production") globalForPrisma.commyPrisma = db;
+/**
+ * Created on first use, not at import: `next build` imports route modules to collect their
+ * config without a database (CI builds have no DATABASE_URL), and pure modules that happen to
+ * share an import graph with the client must stay importable in unit tests.
+ */
+function getClient(): PrismaClient {
+  const client = (globalForPrisma.commyPrisma ??= createPrismaClient());
+  return client;
+}
+
+export const db: PrismaClient = new Proxy({} as PrismaClient, {
+  get(_target, prop) {
+    const client = getClient();
+    const value: unknown = Reflect.get(client, prop, client);
+    return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(client) : value;
+  },
+  has(_target, prop) {
+    return Reflect.has(getClient(), prop);
+  },
+});
 
 export type Db = PrismaClient;
