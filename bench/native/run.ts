@@ -53,7 +53,12 @@ function launch(cmd: string, args: string[]): { child: ChildProcess; out: Promis
       code === 0 ? resolve(stdout) : reject(new Error(`${cmd} ${args.join(" ")} failed (${code ?? signal}): ${stderr.slice(-800)}`)),
     ),
   );
-  return { child, out, ready: Promise.race([ready, out.then(() => undefined)]) };
+  // Servers stopped with SIGTERM exit non-zero on purpose: never let that
+  // surface as an unhandled rejection.
+  out.catch(() => {});
+  const readyOrExit = Promise.race([ready, out.then(() => undefined)]);
+  readyOrExit.catch(() => {});
+  return { child, out, ready: readyOrExit };
 }
 
 const tsTrial = (file: string, args: string[]) => launch(process.execPath, ["--import", "tsx", join(trials, file), ...args]);
