@@ -10,12 +10,13 @@
  * --rebuild   run `next build` even if .next holds a build of the current sources
  */
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, lstatSync, readlinkSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createHash } from "node:crypto";
+import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { spawn } from "node:child_process";
-import { cmdlineOf, isAlive, isPortFree, readPidFile, run, stopPid, type RunningService } from "./process";
+import { cmdlineOf, freePort, isAlive, isPortFree, readPidFile, run, stopPid, type RunningService } from "./process";
 import { migrateDatabase, postgresCanUse, projectRoot, startPostgres, startRedis } from "./services";
 import { ensureNextBuild, startNextServer, startOidcProvider } from "./app";
 
@@ -238,30 +239,42 @@ async function main(): Promise<void> {
   track("app", app);
 
   // ── WORKER HOOK ─────────────────────────────────────────────────────────────────────────────
-  // When the worker daemon exists (worker/main.ts), start one worker next to the control plane.
-  // It gets the control plane's URL and Redis, and keeps its files under .data/worker.
+  // When the worker daemon exists (worker/main.ts), run one worker next to the control plane,
+  // joined to the demo tenant. Its node credential and shared files live in .data/worker; the
+  // first run gets a one-time join token from the control plane's own service.
+  let workerLine = "";
   const workerMain = path.join(projectRoot, "worker", "main.ts");
   if (existsSync(workerMain)) {
-    const workerLog = path.join(logDir, "worker.log");
-    const { openSync } = await import("node:fs");
-    const fd = openSync(workerLog, "a");
-    const child = spawn(process.execPath, ["--import", "tsx", workerMain], {
-      cwd: projectRoot,
-      env: {
-        ...env,
-        COMMY_CONTROL_PLANE_URL: appUrl,
-        COMMY_DATA_DIR: path.join(dataDir, "worker"),
-        COMMY_DEV: "1",
-      },
-      stdio: ["ignore", fd, fd],
-      detached: true,
-    });
-    const pid = child.pid!;
-    track("worker", { url: "", pid, stop: () => stopPid(pid, { child }) });
-    child.on("exit", (code, sig) => {
-      if (!shuttingDown) console.error(`[commy] the worker exited (${code ?? sig}); see ${path.relative(projectRoot, workerLog)}`);
-    });
-    log(`  worker (pid ${pid}), log .data/logs/worker.log`);
+    const workerDir = path.join(dataDir, "worker");
+    mkdirSync(workerDir, { recursive: true, mode: 0o700 });
+    let socketPath = path.join(runDir, "worker.sock");
+    if (Buffer.byteLength(socketPath) > 100) socketPath = path.join(os.tmpdir(), `commy-${createHash("sha256").update(projectRoot).digest("hex").slice(0, 12)}.sock`);
+    const args = [
+      "--import", "tsx", workerMain,
+      "--control-plane-url", appUrl,
+      "--state-dir", workerDir,
+      "--socket", socketPath,
+      "--http-port", String(await freePort()),
+    ];
+    try {
+      if (!existsSync(path.join(workerDir, "node.json"))) {
+        const token = (await run(process.execPath, ["--import", "tsx", "scripts/lib/dev-join-token.ts", appUrl, "demo"], { cwd: projectRoot, env })).trim();
+        args.push("--join-token", token);
+      }
+      const workerLog = path.join(logDir, "worker.log");
+      const fd = openSync(workerLog, "a");
+      const child = spawn(process.execPath, args, { cwd: projectRoot, env, stdio: ["ignore", fd, fd], detached: true });
+      closeSync(fd);
+      const pid = child.pid!;
+      // The worker stops gracefully on SIGTERM (drains its clients within its grace period).
+      track("worker", { url: "", pid, stop: () => stopPid(pid, { child, timeoutMs: 20_000 }) });
+      child.on("exit", (code, sig) => {
+        if (!shuttingDown) console.error(`[commy] the worker exited (${code ?? sig}); see .data/logs/worker.log`);
+      });
+      workerLine = `\n  Worker      pid ${pid}, socket ${socketPath}, log .data/logs/worker.log`;
+    } catch (err) {
+      console.error(`[commy] could not start the worker: ${(err as Error).message}`);
+    }
   }
   // ────────────────────────────────────────────────────────────────────────────────────────────
 
@@ -273,7 +286,7 @@ ${bold("Commy is up.")}
 
   PostgreSQL  ${pg.url}
   Redis       ${redis.url}
-  OIDC        ${oidc.url}
+  OIDC        ${oidc.url}${workerLine}
   Logs        .data/logs/   (app: .data/logs/next.log)
 
   Ctrl-C stops everything.
@@ -281,6 +294,7 @@ ${bold("Commy is up.")}
 
   // The app going away means the system is down: stop the rest too.
   const watch = setInterval(() => {
+    if (shuttingDown) return clearInterval(watch);
     for (const { name, service } of started) {
       if (name !== "worker" && !isAlive(service.pid)) {
         console.error(`[commy] ${name} (pid ${service.pid}) exited unexpectedly; see .data/logs/`);
