@@ -15,6 +15,7 @@ type FieldRenderProps = {
   id: string;
   "aria-describedby"?: string;
   "aria-invalid"?: true;
+  "aria-required"?: true;
 };
 
 export type FieldProps = {
@@ -43,18 +44,22 @@ export function Field({ label, help, error, required, className, children }: Fie
     .join(" ");
   return (
     <div className={cn("space-y-1.5", className)}>
-      <label htmlFor={id} className="block text-sm font-medium text-slate-800 dark:text-slate-200">
-        {label}
+      <div className="flex items-baseline">
+        <label htmlFor={id} className="block text-sm font-medium text-slate-800 dark:text-slate-200">
+          {label}
+        </label>
+        {/* Outside the label so the field's name stays exactly the label; aria-required says it. */}
         {required ? (
-          <span className="ml-0.5 text-red-600 dark:text-red-400" aria-hidden>
+          <span className="ml-0.5 text-sm text-red-600 dark:text-red-400" aria-hidden>
             *
           </span>
         ) : null}
-      </label>
+      </div>
       {children({
         id,
         "aria-describedby": describedBy || undefined,
         "aria-invalid": errors.length > 0 ? true : undefined,
+        "aria-required": required ? true : undefined,
       })}
       {errors.length > 0 ? (
         <p id={errorId} className="text-sm text-red-600 dark:text-red-400" role="alert">
