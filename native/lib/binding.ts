@@ -48,7 +48,7 @@ export interface NativeHandle {
   minCursor(reclaim: boolean): number;
   registerConsumer(start: number): number;
   unregisterConsumer(index: number): void;
-  appendPacked(data: Uint8Array, lengths: Uint32Array, count: number, timeoutMs: number): number;
+  appendPacked(data: Uint8Array, lengths: Uint32Array, count: number, timeoutMs: number, partial: boolean): number;
   readBatch(state: Float64Array, out: Uint8Array, lengths: Uint32Array, max: number): number;
   writeVar(slotIndex: number, data: Uint8Array, timeoutMs: number): number;
   readVar(slotIndex: number, out: Uint8Array, meta: Uint32Array): number;
@@ -64,6 +64,9 @@ export interface NativeHandleStatic {
 export interface NativeModule {
   SharedFileHandle: NativeHandleStatic;
   tid(): number;
+  /** Which wait backend this thread's env uses ("io_uring": futex waits
+   * completed by the event loop, no thread; "threads": waiter threads). */
+  waitBackend(): { backend: "io_uring" | "threads"; reason: string };
   formatVersion: number;
 }
 

@@ -22,6 +22,8 @@ export const STREAM = {
   waiters: 12,
   recoveries: 16,
   refused: 20,
+  spaceSeq: 24,
+  spaceWaiters: 28,
   consumers: 128,
   consumerSize: 64,
   consOwner: 0,

@@ -171,7 +171,10 @@ export interface WaitOptions {
    * until the change or the timeout). "notify" (default): a native thread
    * sleeps in FUTEX_WAIT; the JS thread stays free. */
   mode?: "spin" | "notify";
-  /** notify mode: spin this long on the native thread before sleeping. */
+  /** notify mode: spin-then-park. Poll on the calling (JS) thread for up
+   * to this many microseconds before sleeping in the kernel; a change that
+   * arrives within the window is seen with no wake-up or thread hand-off at
+   * all. Blocks the event loop for at most this long per wait (default 0). */
   spinMicros?: number;
   /** Give up after this long (default: wait forever). */
   timeoutMs?: number;

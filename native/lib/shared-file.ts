@@ -122,6 +122,17 @@ export class SharedFile {
     return new SharedFile(handle, null, o.lockTimeoutMs);
   }
 
+  /**
+   * How notify-mode waits sleep in this thread: "io_uring" (Linux >= 6.7: a
+   * FUTEX_WAIT request completed by the event loop itself, no thread
+   * hand-off) or "threads" (a native waiter thread per pending wait, woken
+   * results handed to the event loop); `reason` says why io_uring is not
+   * used. COMMY_WAIT_BACKEND=threads forces the fallback.
+   */
+  static waitBackend(): { backend: "io_uring" | "threads"; reason: string } {
+    return addon.waitBackend();
+  }
+
   /** The descriptor of the open file (owned by this SharedFile; closed by close()). */
   get fd(): number {
     this.#checkOpen();

@@ -71,7 +71,13 @@ export class Stream {
   readonly #lockIdx: number;
   readonly #waitersIdx: number;
   readonly #headIdx64: number;
+  /** @internal */ readonly headLoIdx: number;
+  /** @internal */ readonly headHiIdx: number;
+  /** @internal */ readonly spaceSeqIdx: number;
+  /** @internal */ readonly spaceWaitersIdx: number;
   #minCursorCache = 0;
+  #lastData: Uint8Array | null = null;
+  #lastData32: Int32Array | null = null;
 
   /** @internal use {@link SharedFile.stream}. */
   constructor(host: StreamHost, ctl: number, ring: number, capacity: number, messageMaxSize: number, stride: number, overflow: OverflowPolicy) {
@@ -86,12 +92,27 @@ export class Stream {
     this.#lockIdx = (ctl + STREAM.lock) >> 2;
     this.#waitersIdx = (ctl + STREAM.waiters) >> 2;
     this.#headIdx64 = (ctl + STREAM.headLo) >> 3;
+    this.headLoIdx = (ctl + STREAM.headLo) >> 2;
+    this.headHiIdx = (ctl + STREAM.headHi) >> 2;
+    this.spaceSeqIdx = (ctl + STREAM.spaceSeq) >> 2;
+    this.spaceWaitersIdx = (ctl + STREAM.spaceWaiters) >> 2;
+  }
+
+  /** @internal head as a number without a BigInt: hi, lo, hi again (the
+   * high half only changes together with the low one, in one 64-bit store). */
+  loadHead(): number {
+    const i32 = this.host.i32;
+    for (;;) {
+      const hi = Atomics.load(i32, this.headHiIdx);
+      const lo = Atomics.load(i32, this.headLoIdx) >>> 0;
+      if (Atomics.load(i32, this.headHiIdx) === hi) return (hi >>> 0) * TWO32 + lo;
+    }
   }
 
   /** Sequence number the next appended message will get (= messages ever appended). */
   get head(): number {
     this.#checkOpen();
-    return Number(Atomics.load(this.host.b64, this.#headIdx64));
+    return this.loadHead();
   }
 
   /** Appends refused because the stream was full (all processes). */
@@ -116,10 +137,31 @@ export class Stream {
     if (data.length > this.messageMaxSize)
       throw new CommyError("COMMY_E_TOO_LARGE", `message is ${data.length} bytes; the stream's limit is ${this.messageMaxSize}`);
     this.#lock();
-    const head = Number(Atomics.load(this.host.b64, this.#headIdx64));
+    const head = this.#lockedHead();
     if (this.overflow === "refuse" && !this.#hasRoom(head, 1)) this.#refuse(head);
     this.#writeSlot(head, data);
-    this.#commit(head + 1);
+    this.#commit(head, head + 1);
+    return head;
+  }
+
+  /**
+   * Like {@link append}, but never throws COMMY_E_STREAM_FULL: returns the
+   * message's sequence number, or -1 when the stream is full (refuse policy;
+   * counted in {@link refused}). Pair with {@link waitForSpace}.
+   */
+  tryAppend(data: Uint8Array): number {
+    this.#checkWritable();
+    if (!(data instanceof Uint8Array)) throw new CommyError("COMMY_E_INVALID_ARGUMENT", "data must be a Uint8Array");
+    if (data.length > this.messageMaxSize)
+      throw new CommyError("COMMY_E_TOO_LARGE", `message is ${data.length} bytes; the stream's limit is ${this.messageMaxSize}`);
+    this.#lock();
+    const head = this.#lockedHead();
+    if (this.overflow === "refuse" && !this.#hasRoom(head, 1)) {
+      this.#unlockRefused();
+      return -1;
+    }
+    this.#writeSlot(head, data);
+    this.#commit(head, head + 1);
     return head;
   }
 
@@ -140,10 +182,10 @@ export class Stream {
       throw new CommyError("COMMY_E_STREAM_FULL", `a batch of ${n} cannot fit a ring of ${this.capacity}`);
     if (n === 0) return this.head;
     this.#lock();
-    const head = Number(Atomics.load(this.host.b64, this.#headIdx64));
+    const head = this.#lockedHead();
     if (this.overflow === "refuse" && !this.#hasRoom(head, n)) this.#refuse(head);
     for (let i = 0; i < n; i++) this.#writeSlot(head + i, messages[i]!);
-    this.#commit(head + n);
+    this.#commit(head, head + n);
     return head;
   }
 
@@ -154,7 +196,57 @@ export class Stream {
    */
   appendPacked(data: Uint8Array, lengths: Uint32Array, count = lengths.length): number {
     this.#checkWritable();
-    return native(() => this.host.handle.appendPacked(data, lengths, count, this.host.lockTimeoutMs));
+    return native(() => this.host.handle.appendPacked(data, lengths, count, this.host.lockTimeoutMs, false));
+  }
+
+  /**
+   * Appends the longest prefix of the packed batch that fits (one native
+   * call, one lock acquisition, never throws COMMY_E_STREAM_FULL) and returns
+   * how many messages were appended: `count` under the overwrite policy, 0..count
+   * under refuse. Messages [returned, count) were not appended; retry them
+   * after {@link waitForSpace}. The appended ones got consecutive sequence
+   * numbers ending at {@link head} - 1.
+   */
+  tryAppendPacked(data: Uint8Array, lengths: Uint32Array, count = lengths.length): number {
+    this.#checkWritable();
+    return native(() => this.host.handle.appendPacked(data, lengths, count, this.host.lockTimeoutMs, true));
+  }
+
+  /**
+   * Resolves true once `n` more messages would fit under the refuse policy
+   * (at once for "overwrite"), false on timeout. Space is re-checked when a
+   * registered consumer advances (it bumps a futex word only while a
+   * producer waits) and at least every 10 ms, which also reclaims the cursors
+   * of dead consumers. Another producer may take the space first: treat true
+   * as "try again", e.g. `while (s.tryAppendPacked(...) === 0) await s.waitForSpace(n)`.
+   */
+  async waitForSpace(n = 1, options?: WaitOptions): Promise<boolean> {
+    this.#checkWritable();
+    if (!Number.isSafeInteger(n) || n < 1 || n > this.capacity)
+      throw new CommyError("COMMY_E_INVALID_ARGUMENT", `n must be an integer in 1..${this.capacity}`);
+    const o = validateWaitOptions(options);
+    if (this.overflow === "overwrite") return true;
+    const host = this.host;
+    const i32 = host.i32;
+    const deadline = o.timeoutMs >= 0 ? performance.now() + o.timeoutMs : Infinity;
+    const spinUntil = o.mode === "spin" ? deadline : o.spinMicros > 0 ? performance.now() + o.spinMicros / 1000 : 0;
+    for (let k = 0; ; k++) {
+      if (this.#spaceFor(n, k > 0)) return true;
+      const t = performance.now();
+      if (t >= deadline) return false;
+      if (t < spinUntil) continue;
+      // Load the futex word, then re-check the space: a consumer advancing
+      // after this load bumps the word, so the wait returns at once (the
+      // native side counts us as a waiter, then compares the word).
+      const expected = Atomics.load(i32, this.spaceSeqIdx) >>> 0;
+      if (this.#spaceFor(n, false)) return true;
+      const slice = Math.min(10, deadline - t);
+      const r = await native(() =>
+        host.handle.wait(this.ctl + STREAM.spaceSeq, expected, this.ctl + STREAM.spaceWaiters, Math.max(0, slice), 0),
+      );
+      if (r === 2) throw new CommyError("COMMY_E_CLOSED", "shared file closed while waiting");
+      if (host.closed) throw new CommyError("COMMY_E_CLOSED", "shared file is closed");
+    }
   }
 
   /** Creates a reader with its own cursor. */
@@ -186,6 +278,25 @@ export class Stream {
     }
   }
 
+  /** Head while holding the producer lock: only lock holders write it. */
+  #lockedHead(): number {
+    const i32 = this.host.i32;
+    return (i32[this.headHiIdx]! >>> 0) * TWO32 + (i32[this.headLoIdx]! >>> 0);
+  }
+
+  #spaceFor(n: number, reclaim: boolean): boolean {
+    const head = this.loadHead();
+    if (head + n - this.#minCursorCache <= this.capacity) return true;
+    this.#minCursorCache = this.host.handle.minCursor(reclaim);
+    return head + n - this.#minCursorCache <= this.capacity;
+  }
+
+  #unlockRefused(): void {
+    const i32 = this.host.i32;
+    Atomics.store(i32, this.#lockIdx, 0);
+    Atomics.add(i32, (this.ctl + STREAM.refused) >> 2, 1);
+  }
+
   #hasRoom(head: number, n: number): boolean {
     // Cursors only grow, so a stale cached minimum is conservative.
     if (head + n - this.#minCursorCache <= this.capacity) return true;
@@ -196,9 +307,7 @@ export class Stream {
   }
 
   #refuse(head: number): never {
-    const i32 = this.host.i32;
-    Atomics.store(i32, this.#lockIdx, 0);
-    Atomics.add(i32, (this.ctl + STREAM.refused) >> 2, 1);
+    this.#unlockRefused();
     throw new CommyError(
       "COMMY_E_STREAM_FULL",
       `stream full: the slowest consumer is ${head - this.#minCursorCache} messages behind (capacity ${this.capacity})`,
@@ -212,16 +321,40 @@ export class Stream {
     // "writing" first, so a reader still copying this slot's previous lap
     // sees the tag change and discards its copy.
     Atomics.store(i32, t, writingTag(pos));
-    i32[t + 1] = data.length;
+    const len = data.length;
+    i32[t + 1] = len;
     i32[t + 2] = pos >>> 0;
     i32[t + 3] = Math.floor(pos / TWO32);
-    this.host.u8.set(data, slot + STREAM.slotData);
+    const dst = slot + STREAM.slotData;
+    if (len <= 256) {
+      // Small messages: a word loop beats TypedArray.prototype.set's fixed
+      // cost. The Int32Array view over `data` is cached for the common case
+      // of a reused buffer.
+      if (data !== this.#lastData) {
+        this.#lastData = data;
+        this.#lastData32 = (data.byteOffset & 3) === 0 ? new Int32Array(data.buffer, data.byteOffset, len >> 2) : null;
+      }
+      const d32 = this.#lastData32;
+      let i = 0;
+      if (d32 !== null && d32.length === len >> 2) {
+        const w = dst >> 2;
+        const words = len >> 2;
+        for (; i < words; i++) i32[w + i] = d32[i]!;
+        i <<= 2;
+      }
+      const u8 = this.host.u8;
+      for (; i < len; i++) u8[dst + i] = data[i]!;
+    } else {
+      this.host.u8.set(data, dst);
+    }
     Atomics.store(i32, t, publishedTag(pos));
   }
 
-  #commit(newHead: number): void {
+  #commit(oldHead: number, newHead: number): void {
     const i32 = this.host.i32;
-    Atomics.store(this.host.b64, this.#headIdx64, BigInt(newHead));
+    // Same high half: one 32-bit store of the low half is the 64-bit store.
+    if (Math.floor(oldHead / TWO32) === Math.floor(newHead / TWO32)) Atomics.store(i32, this.headLoIdx, newHead | 0);
+    else Atomics.store(this.host.b64, this.#headIdx64, BigInt(newHead));
     Atomics.store(i32, this.#lockIdx, 0);
     if (Atomics.load(i32, this.#waitersIdx) > 0) this.host.handle.wake(this.ctl + STREAM.headLo);
   }
@@ -249,12 +382,19 @@ export class StreamReader {
   readonly #consumer: number;
   #closed = false;
   readonly #state = new Float64Array(2);
+  #lastOut: Uint8Array | null = null;
+  #lastOut32: Int32Array | null = null;
+  readonly #cursorLoIdx: number;
+  readonly #cursorIdx64: number;
 
   /** @internal use {@link Stream.reader}. */
   constructor(stream: Stream, start: number, consumerIndex: number) {
     this.#s = stream;
     this.#pos = start;
     this.#consumer = consumerIndex;
+    const cursor = stream.ctl + STREAM.consumers + Math.max(0, consumerIndex) * STREAM.consumerSize + STREAM.consCursor;
+    this.#cursorLoIdx = cursor >> 2;
+    this.#cursorIdx64 = cursor >> 3;
   }
 
   /** Sequence number of the next message this reader will return. */
@@ -296,8 +436,23 @@ export class StreamReader {
         const fits = seqOk && len <= s.messageMaxSize && len <= out.length;
         if (fits) {
           const src = slot + STREAM.slotData;
-          if (len <= 64) for (let i = 0; i < len; i++) out[i] = u8[src + i]!;
-          else out.set(u8.subarray(src, src + len));
+          if (len <= 256) {
+            // Word copy (slot data is 8-aligned); the Int32Array view over
+            // `out` is cached for the usual reused buffer.
+            if (out !== this.#lastOut) {
+              this.#lastOut = out;
+              this.#lastOut32 = (out.byteOffset & 3) === 0 ? new Int32Array(out.buffer, out.byteOffset, out.length >> 2) : null;
+            }
+            const o32 = this.#lastOut32;
+            let i = 0;
+            if (o32 !== null) {
+              const words = len >> 2;
+              const w = src >> 2;
+              for (; i < words; i++) o32[i] = i32[w + i]!;
+              i <<= 2;
+            }
+            for (; i < len; i++) out[i] = u8[src + i]!;
+          } else out.set(u8.subarray(src, src + len));
         }
         if (Atomics.load(i32, t) === want && seqOk) {
           if (len > s.messageMaxSize) throw new CommyError("COMMY_E_CORRUPT", "stream slot length exceeds messageMaxSize");
@@ -308,7 +463,7 @@ export class StreamReader {
         }
       }
       // Slow path: is it not there yet, or overwritten?
-      const head = Number(Atomics.load(host.b64, (s.ctl + STREAM.headLo) >> 3));
+      const head = s.loadHead();
       if (pos >= head) return -1;
       if (head - pos >= s.capacity) {
         const resume = head - s.capacity + 1;
@@ -356,38 +511,61 @@ export class StreamReader {
     const host = s.host;
     if (this.#closed || host.closed) throw new CommyError("COMMY_E_CLOSED", "reader or file is closed");
     const o = validateWaitOptions(options);
-    const headLoIdx = (s.ctl + STREAM.headLo) >> 2;
-    const headIdx64 = (s.ctl + STREAM.headLo) >> 3;
+    if (s.loadHead() > this.#pos) return true;
+    const deadline = o.timeoutMs >= 0 ? performance.now() + o.timeoutMs : Infinity;
     if (o.mode === "spin") {
-      const deadline = o.timeoutMs >= 0 ? performance.now() + o.timeoutMs : Infinity;
       for (let n = 1; ; n++) {
-        if (Number(Atomics.load(host.b64, headIdx64)) > this.#pos) return true;
+        if (s.loadHead() > this.#pos) return true;
         if ((n & 1023) === 0 && performance.now() > deadline) return false;
+      }
+    }
+    // Spin-then-park: poll on this thread for up to spinMicros first, so a
+    // message that arrives within that window costs no thread hand-off.
+    if (o.spinMicros > 0) {
+      const until = Math.min(deadline, performance.now() + o.spinMicros / 1000);
+      for (let n = 1; ; n++) {
+        if (s.loadHead() > this.#pos) return true;
+        if ((n & 31) === 0 && performance.now() > until) break;
       }
     }
     // Load the futex word first, then re-check: a commit in between changes
     // the word, so FUTEX_WAIT returns at once instead of missing it.
-    const expected = Atomics.load(host.i32, headLoIdx) >>> 0;
-    if (Number(Atomics.load(host.b64, headIdx64)) > this.#pos) return true;
-    const r = await native(() =>
-      host.handle.wait(s.ctl + STREAM.headLo, expected, s.ctl + STREAM.waiters, o.timeoutMs, o.spinMicros),
-    );
+    const expected = Atomics.load(host.i32, s.headLoIdx) >>> 0;
+    if (s.loadHead() > this.#pos) return true;
+    const left = deadline === Infinity ? -1 : Math.max(0, deadline - performance.now());
+    const r = await native(() => host.handle.wait(s.ctl + STREAM.headLo, expected, s.ctl + STREAM.waiters, left, 0));
     if (r === 2) throw new CommyError("COMMY_E_CLOSED", "shared file closed while waiting");
-    return r === 0 || Number(Atomics.load(host.b64, headIdx64)) > this.#pos;
+    return r === 0 || s.loadHead() > this.#pos;
   }
 
   /** Unregisters the cursor (if registered). Idempotent. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#consumer >= 0 && !this.#s.host.closed) native(() => this.#s.host.handle.unregisterConsumer(this.#consumer));
+    if (this.#consumer >= 0 && !this.#s.host.closed) {
+      native(() => this.#s.host.handle.unregisterConsumer(this.#consumer));
+      this.#wakeProducers();
+    }
   }
 
   #advance(pos: number): void {
+    const old = this.#pos;
     this.#pos = pos;
     if (this.#consumer >= 0) {
       const s = this.#s;
-      Atomics.store(s.host.b64, (s.ctl + STREAM.consumers + this.#consumer * STREAM.consumerSize + STREAM.consCursor) >> 3, BigInt(pos));
+      const i32 = s.host.i32;
+      // Same high half: a 32-bit store of the low half is the 64-bit store
+      // (no BigInt on the per-message path).
+      if (Math.floor(old / TWO32) === Math.floor(pos / TWO32)) Atomics.store(i32, this.#cursorLoIdx, pos | 0);
+      else Atomics.store(s.host.b64, this.#cursorIdx64, BigInt(pos));
+      if (Atomics.load(i32, s.spaceWaitersIdx) > 0) this.#wakeProducers();
     }
+  }
+
+  /** A producer waits in waitForSpace: bump the space word and wake it. */
+  #wakeProducers(): void {
+    const s = this.#s;
+    Atomics.add(s.host.i32, s.spaceSeqIdx, 1);
+    s.host.handle.wake(s.ctl + STREAM.spaceSeq);
   }
 }

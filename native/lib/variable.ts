@@ -228,18 +228,35 @@ export class Variable {
 
   /**
    * Resolves true once the version differs from `lastVersion`, false on
-   * timeout. mode "notify" (default) never blocks the JS thread: a native
-   * thread sleeps in FUTEX_WAIT (optionally spinning `spinMicros` first), and
-   * writers only issue FUTEX_WAKE when the slot's waiter count is non-zero.
+   * timeout. mode "notify" (default) never blocks the JS thread: the wait
+   * sleeps in FUTEX_WAIT inside the kernel (io_uring, completed by the event
+   * loop; or a native waiter thread on kernels without it), optionally after
+   * polling on the JS thread for `spinMicros`; writers only issue FUTEX_WAKE
+   * when the slot's waiter count is non-zero.
    * @throws CommyError COMMY_E_CLOSED (also when the file is closed while waiting)
    */
   async waitForChange(lastVersion: number, options?: WaitOptions): Promise<boolean> {
     if (this.#host.closed) throw closedError();
     const o = validateWaitOptions(options);
     if (o.mode === "spin") return this.spinUntilChanged(lastVersion, o.timeoutMs);
-    if (Atomics.load(this.#i32, this.#versionIdx) !== (lastVersion | 0)) return true;
+    const i32 = this.#i32;
+    const idx = this.#versionIdx;
+    const want = lastVersion | 0;
+    if (Atomics.load(i32, idx) !== want) return true;
+    let timeoutMs = o.timeoutMs;
+    if (o.spinMicros > 0) {
+      // Spin-then-park: poll on this thread for up to spinMicros first, so a
+      // change that lands within that window costs no wake-up at all.
+      const t0 = performance.now();
+      const until = t0 + (timeoutMs >= 0 ? Math.min(o.spinMicros / 1000, timeoutMs) : o.spinMicros / 1000);
+      for (let n = 1; ; n++) {
+        if (Atomics.load(i32, idx) !== want) return true;
+        if ((n & 31) === 0 && performance.now() > until) break;
+      }
+      if (timeoutMs >= 0) timeoutMs = Math.max(0, timeoutMs - (performance.now() - t0));
+    }
     const r = await native(() =>
-      this.#host.handle.wait(this.#ctl + VAR.version, lastVersion >>> 0, this.#ctl + VAR.waiters, o.timeoutMs, o.spinMicros),
+      this.#host.handle.wait(this.#ctl + VAR.version, lastVersion >>> 0, this.#ctl + VAR.waiters, timeoutMs, 0),
     );
     if (r === 2) throw closedError();
     return r === 0;

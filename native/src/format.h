@@ -90,6 +90,8 @@ inline constexpr size_t kLock = 8;        // i32 producer lock word
 inline constexpr size_t kWaiters = 12;    // i32 readers futex-waiting on kHeadLo
 inline constexpr size_t kRecoveries = 16; // u32
 inline constexpr size_t kRefused = 20;    // u32 appends refused (refuse policy)
+inline constexpr size_t kSpaceSeq = 24;   // u32 futex word: bumped when a registered consumer advances and producers wait
+inline constexpr size_t kSpaceWaiters = 28; // i32 producers futex-waiting on kSpaceSeq
 inline constexpr size_t kConsumers = 128; // consumer table
 inline constexpr size_t kConsumerSize = 64;
 inline constexpr size_t kConsOwner = 0;     // i32 lock-word-format owner ref, 0 = free

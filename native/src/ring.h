@@ -140,17 +140,34 @@ class Ring {
    * Caller holds the lock. All-or-nothing under the refuse policy. */
   static Status AppendLocked(uint8_t* base, const Layout& l, const uint8_t* data, const uint32_t* lens, uint32_t n,
                              uint64_t* first_seq) {
+    uint32_t appended = 0;
+    return AppendLocked(base, l, data, lens, n, false, first_seq, &appended);
+  }
+
+  /** Same; with `partial`, the refuse policy appends the longest prefix that
+   * fits instead (possibly none: Ok with *appended = 0, counted in refused
+   * when it is shorter than n). */
+  static Status AppendLocked(uint8_t* base, const Layout& l, const uint8_t* data, const uint32_t* lens, uint32_t n,
+                             bool partial, uint64_t* first_seq, uint32_t* appended) {
+    *appended = 0;
     for (uint32_t i = 0; i < n; i++)
       if (lens[i] > l.msg_max) return Status::Error(code::kTooLarge, "message larger than messageMaxSize");
     uint64_t head = LoadHead(base, l);
+    *first_seq = head;
     if (l.flags & kFlagOverflowRefuse) {
-      if (n > l.capacity) return Status::Error(code::kStreamFull, "batch larger than the stream capacity");
+      if (n > l.capacity && !partial) return Status::Error(code::kStreamFull, "batch larger than the stream capacity");
       uint64_t min = MinCursor(base, l, head, false);
       if (head + n - min > l.capacity) min = MinCursor(base, l, head, true);
       if (head + n - min > l.capacity) {
+        uint64_t room = l.capacity - (head - min);  // head - min <= capacity always holds
+        if (!partial || room == 0 || head - min > l.capacity) {
+          AtomicAdd32(Control(base, l) + strm::kRefused, 1);
+          if (partial) return Status::Ok();
+          return Status::Error(code::kStreamFull, "stream full: the slowest consumer is " +
+                                                      std::to_string(head - min) + " messages behind");
+        }
         AtomicAdd32(Control(base, l) + strm::kRefused, 1);
-        return Status::Error(code::kStreamFull, "stream full: the slowest consumer is " +
-                                                    std::to_string(head - min) + " messages behind");
+        n = static_cast<uint32_t>(room);
       }
     }
     size_t off = 0;
@@ -166,7 +183,7 @@ class Ring {
       AtomicStore32(slot + strm::kSlotTag, PublishedTag(pos));
     }
     StoreHead(base, l, head + n);
-    *first_seq = head;
+    *appended = n;
     return Status::Ok();
   }
 

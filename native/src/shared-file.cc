@@ -54,6 +54,128 @@ struct NapiWaitJob : WaitJob {
 
 }  // namespace
 
+// A wait served by the io_uring backend (futex-ring.h). Lives on the JS
+// thread only: created by wait(), finished by the ring's poll callback.
+struct RingWaitJob {
+  std::shared_ptr<FileState> state;
+  Napi::Promise::Deferred deferred;
+  const uint8_t* word = nullptr;
+  uint8_t* waiters = nullptr;  // null on a read-only mapping
+  uint32_t expected = 0;
+  int64_t deadline_ns = -1;
+  RingWaitJob(Napi::Env env, std::shared_ptr<FileState> s) : state(std::move(s)), deferred(Napi::Promise::Deferred::New(env)) {}
+};
+
+namespace {
+
+// Relative timeout of the next FUTEX_WAIT: none, the time left, and on a
+// read-only mapping (which cannot announce itself in the waiter count, so
+// writers do not FUTEX_WAKE it) 1 ms polling slices.
+int64_t RingSlice(const RingWaitJob* j) {
+  int64_t slice = j->waiters ? -1 : 1000000;
+  if (j->deadline_ns >= 0) {
+    int64_t left = j->deadline_ns - MonotonicNs();
+    if (left < 0) left = 0;
+    if (slice < 0 || left < slice) slice = left;
+  }
+  return slice;
+}
+
+void FinishRingJob(Napi::Env env, AddonData* a, RingWaitJob* j, int result) {
+  a->ring_jobs.erase(j);
+  if (j->waiters) AtomicAdd32(j->waiters, static_cast<uint32_t>(-1));
+  j->state->active_jobs--;
+  if (j->state->closed) result = WaitJob::kCancelled;
+  j->deferred.Resolve(Napi::Number::New(env, result));
+  SharedFileHandle::ReleaseFileState(j->state);
+  delete j;
+  if (a->ring_jobs.empty() && a->ring_poll) uv_unref(reinterpret_cast<uv_handle_t*>(a->ring_poll));
+}
+
+// The ring fd is readable: some waits completed. Runs on the JS thread from
+// the event loop; the callback scope runs the promise reactions afterwards.
+void OnRingReadable(uv_poll_t* h, int status, int events) {
+  auto* a = static_cast<AddonData*>(h->data);
+  Napi::Env env(a->env);
+  Napi::HandleScope scope(env);
+  Napi::CallbackScope cb(env, *a->async_ctx);
+  bool resubmit = false;
+  a->ring.Drain([&](uint64_t ud, int res) {
+    if (ud == FutexRing::kIgnore) return;
+    auto* j = reinterpret_cast<RingWaitJob*>(ud);
+    if (a->ring_jobs.count(j) == 0) return;
+    int result;
+    if (j->state->closed) {
+      result = WaitJob::kCancelled;
+    } else if (AtomicLoad32(j->word) != j->expected) {
+      result = WaitJob::kChanged;
+    } else if (j->deadline_ns >= 0 && MonotonicNs() >= j->deadline_ns) {
+      result = WaitJob::kTimeout;
+    } else if (a->ring.QueueWait(j->word, j->expected, RingSlice(j), ud)) {
+      resubmit = true;  // woken for nothing, or a read-only slice ended
+      return;
+    } else {
+      result = WaitJob::kChanged;  // cannot re-arm: let the caller re-check
+    }
+    FinishRingJob(env, a, j, result);
+  });
+  if (resubmit) a->ring.Submit();
+}
+
+bool EnsureRing(Napi::Env env, AddonData* a) {
+  if (a->ring_tried) return a->ring.ok();
+  a->ring_tried = true;
+  const char* why = "";
+  uv_loop_t* loop = nullptr;
+  if (!a->ring.Init(&why) || napi_get_uv_event_loop(env, &loop) != napi_ok || !loop) {
+    a->ring.Close();
+    a->wait_backend = "threads";
+    a->ring_unavailable = why;
+    return false;
+  }
+  auto* poll = new uv_poll_t;
+  if (uv_poll_init(loop, poll, a->ring.fd()) != 0) {
+    delete poll;
+    a->ring.Close();
+    a->wait_backend = "threads";
+    a->ring_unavailable = "uv_poll_init failed on the io_uring fd";
+    return false;
+  }
+  poll->data = a;
+  uv_poll_start(poll, UV_READABLE, OnRingReadable);
+  uv_unref(reinterpret_cast<uv_handle_t*>(poll));  // ref'd only while waits are pending
+  a->ring_poll = poll;
+  a->env = env;
+  a->async_ctx = new Napi::AsyncContext(env, "commy-wait");
+  a->wait_backend = "io_uring";
+  return true;
+}
+
+}  // namespace
+
+// Env teardown: abandon pending io_uring waits (no JS can run any more),
+// give back their waiter counts, stop polling and close the ring.
+void ShutdownRingWaits(AddonData* a) {
+  for (RingWaitJob* j : a->ring_jobs) {
+    // Still mapped: a pending wait keeps the mapping (active_jobs > 0).
+    if (j->waiters && j->state->file && j->state->file->base()) AtomicAdd32(j->waiters, static_cast<uint32_t>(-1));
+    j->state->active_jobs--;
+    delete j;
+  }
+  a->ring_jobs.clear();
+  if (a->ring_poll) {
+    uv_poll_stop(a->ring_poll);
+    uv_close(reinterpret_cast<uv_handle_t*>(a->ring_poll), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+    a->ring_poll = nullptr;
+  }
+  a->ring.Close();
+}
+
+const char* WaitBackend(Napi::Env env, AddonData* a) {
+  EnsureRing(env, a);
+  return a->wait_backend;
+}
+
 Napi::Function SharedFileHandle::Init(Napi::Env env) {
   return DefineClass(
       env, "SharedFileHandle",
@@ -314,6 +436,12 @@ void SharedFileHandle::DoClose(Napi::Env env) {
   state_->closed = true;
   state_->cancel = true;
   addon_->pool.WakeAll();
+  if (addon_->ring.ok()) {
+    bool any = false;
+    for (RingWaitJob* j : addon_->ring_jobs)
+      if (j->state == state_) any = addon_->ring.QueueCancel(reinterpret_cast<uint64_t>(j)) || any;
+    if (any) addon_->ring.Submit();
+  }
   // Detach: every TypedArray over the mapping becomes zero-length, so no JS
   // code can touch the memory after we unmap it.
   if (!buffer_.IsEmpty()) {
@@ -405,6 +533,35 @@ Napi::Value SharedFileHandle::Wait(const Napi::CallbackInfo& info) {
   if (has_waiters && !CheckWord(env, info[2], &waiters_off)) return env.Undefined();
   if (addon_->pool.stopping()) return Throw(env, code::kClosed, "environment is shutting down");
 
+  if (EnsureRing(env, addon_)) {
+    uint8_t* base = state_->file->base();
+    auto* j = new RingWaitJob(env, state_);
+    Napi::Promise promise = j->deferred.Promise();
+    j->word = base + word_off;
+    j->waiters = has_waiters ? base + waiters_off : nullptr;
+    j->expected = info[1].As<Napi::Number>().Uint32Value();
+    int64_t timeout = TimeoutNs(info[3]);
+    j->deadline_ns = timeout >= 0 ? MonotonicNs() + timeout : -1;
+    // Announce ourselves, then re-check (Dekker pairing with the writer's
+    // store-then-load-waiters; see waiter-pool.h).
+    if (j->waiters) AtomicAdd32(j->waiters, 1);
+    bool changed = AtomicLoad32(j->word) != j->expected;
+    bool queued = !changed && addon_->ring.QueueWait(j->word, j->expected, RingSlice(j), reinterpret_cast<uint64_t>(j)) &&
+                  addon_->ring.Submit();
+    if (!queued) {
+      if (j->waiters) AtomicAdd32(j->waiters, static_cast<uint32_t>(-1));
+      delete j;
+      if (!changed) return Throw(env, code::kIo, "io_uring: could not submit the futex wait");
+      Napi::Promise::Deferred d = Napi::Promise::Deferred::New(env);
+      d.Resolve(Napi::Number::New(env, WaitJob::kChanged));
+      return d.Promise();
+    }
+    if (addon_->ring_jobs.empty()) uv_ref(reinterpret_cast<uv_handle_t*>(addon_->ring_poll));
+    addon_->ring_jobs.insert(j);
+    state_->active_jobs++;
+    return promise;
+  }
+
   auto* job = new NapiWaitJob(env, state_, addon_);
   uint8_t* base = state_->file->base();
   job->word = base + word_off;
@@ -475,7 +632,7 @@ Napi::Value SharedFileHandle::UnregisterConsumer(const Napi::CallbackInfo& info)
   return env.Undefined();
 }
 
-// appendPacked(data: Uint8Array, lengths: Uint32Array, count, timeoutMs) -> first seq
+// appendPacked(data: Uint8Array, lengths: Uint32Array, count, timeoutMs, partial) -> first seq, or (partial) count appended
 Napi::Value SharedFileHandle::AppendPacked(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckWritable(env) || !CheckKind(env, kKindStream)) return env.Undefined();
@@ -503,11 +660,14 @@ Napi::Value SharedFileHandle::AppendPacked(const Napi::CallbackInfo& info) {
     Status st = Ring::Lock(base, l, me, TimeoutNs(info[3]), &recovered);
     if (!st.ok()) return Throw(env, st);
   }
+  // partial (tryAppendPacked): append what fits, return how many.
+  bool partial = info.Length() > 4 && info[4].ToBoolean().Value();
   uint64_t first = 0;
-  Status st = Ring::AppendLocked(base, l, d.Data(), ls.Data(), n, &first);
+  uint32_t appended = 0;
+  Status st = Ring::AppendLocked(base, l, d.Data(), ls.Data(), n, partial, &first, &appended);
   Ring::Unlock(base, l);
   if (!st.ok()) return Throw(env, st);
-  return Napi::Number::New(env, static_cast<double>(first));
+  return Napi::Number::New(env, partial ? static_cast<double>(appended) : static_cast<double>(first));
 }
 
 // readBatch(state: Float64Array [pos, lost], out: Uint8Array, lengths: Uint32Array, max) -> count

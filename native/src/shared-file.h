@@ -18,6 +18,11 @@ namespace commy {
 
 class AddonData;
 
+/** Env teardown of the io_uring wait backend (shared-file.cc). */
+void ShutdownRingWaits(AddonData* a);
+/** "io_uring" or "threads" (decides on first call). */
+const char* WaitBackend(Napi::Env env, AddonData* a);
+
 /** Mapping state shared by the JS handle, the ArrayBuffer finalizer and
  * pending waits; the mapping is unmapped once close() was called and no wait
  * still sleeps on it (or when the last owner is garbage-collected). */
