@@ -324,9 +324,10 @@ describe("attachments and dead clients", () => {
     await opened(await client(), f.name, { side: "consumer" });
     const holder = runClient("peer", { socketPath: w.socketPath, apiKey: ro.raw, role: "hold", file: f.name });
     const { pid } = (await holder.waitFor((m) => m.opened === true)) as { pid: number };
-    await eventually(async () => (await db.attachment.count({ where: { sharedFileId: f.id, pid } })) === 1, 5000, "attachment reported");
+    await eventually(async () => (await db.attachment.count({ where: { sharedFileId: f.id, pid } })) === 1, 10_000, "attachment reported");
     holder.child.kill("SIGKILL");
-    await eventually(async () => (await db.attachment.count({ where: { sharedFileId: f.id, pid } })) === 0, 5000, "attachment removed");
+    // Socket close is immediate; the report to the control plane follows within ~100 ms.
+    await eventually(async () => (await db.attachment.count({ where: { sharedFileId: f.id, pid } })) === 0, 10_000, "attachment removed");
     expect(await db.auditEvent.count({ where: { tenantId: t.tenantId, action: "attachment.closed", targetId: f.id } })).toBeGreaterThanOrEqual(1);
   });
 });
@@ -420,7 +421,7 @@ describe("worker restart", () => {
       if (code !== 0) console.log(worker.lines.slice(-30).join("\n"));
       expect(code).toBe(0);
       const why = await disconnected;
-      expect(["CONNECTION_CLOSED", "DRAINING"]).toContain(why.code);
+      expect(["CONNECTION_CLOSED", "DRAINING"], JSON.stringify(why)).toContain(why.code);
       expect(() => h.write("a", 1)).toThrow(/CONNECTION_CLOSED|DRAINING/);
       await expect(c.open(f.name, { side: "producer" })).rejects.toMatchObject({ retryable: true });
       const reconnected = new Promise<void>((r) => c.once("reconnected", () => r()));

@@ -262,7 +262,7 @@ export function runClient(script: string, args: Record<string, unknown>): Client
     child,
     messages,
     exited,
-    waitFor: (pred, timeoutMs = 20_000) => {
+    waitFor: (pred, timeoutMs = 45_000) => {
       const found = messages.find(pred);
       if (found) return Promise.resolve(found);
       return new Promise((resolve, reject) => {

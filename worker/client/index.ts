@@ -255,6 +255,26 @@ export class VariablesHandle extends SharedFileHandle {
     }
   }
 
+  /**
+   * A bound accessor for one variable, for hot loops: no name lookup per call. After the handle
+   * is closed (or the worker closes the attachment) its methods throw CLOSED.
+   */
+  slot(name: string): { readInto(out: Uint8Array): number; writeRaw(bytes: Uint8Array): number; readonly version: number } {
+    const v = this.variable(name);
+    const readOnly = this.readOnly;
+    const self = this;
+    return {
+      readInto: (out) => v.readInto(out),
+      writeRaw: (bytes) => {
+        if (readOnly) self.checkWritable();
+        return v.write(bytes);
+      },
+      get version() {
+        return v.version;
+      },
+    };
+  }
+
   /** Variable names of the file. */
   names(): string[] {
     this.check();
@@ -357,10 +377,13 @@ const ID_BYTES = 16;
 export class StreamHandle extends SharedFileHandle {
   readonly kind = "stream" as const;
 
+  #stream: ReturnType<() => SharedFile["stream"]> | null = null;
+
   private get stream() {
+    if (this.#stream && !this.invalidated) return this.#stream;
     this.check();
     try {
-      return this.file.stream;
+      return (this.#stream = this.file.stream);
     } catch (e) {
       throw fromNativeError(e);
     }
@@ -368,7 +391,7 @@ export class StreamHandle extends SharedFileHandle {
 
   /** Appends one message; returns its sequence number. */
   publish(value: unknown): number {
-    this.checkWritable();
+    if (this.invalidated || this.readOnly) this.checkWritable();
     try {
       return this.stream.append(this.codec.encode(value));
     } catch (e) {
@@ -388,7 +411,7 @@ export class StreamHandle extends SharedFileHandle {
 
   /** Appends raw bytes (no serialization). */
   publishRaw(bytes: Uint8Array): number {
-    this.checkWritable();
+    if (this.invalidated || this.readOnly) this.checkWritable();
     try {
       return this.stream.append(bytes);
     } catch (e) {
