@@ -446,7 +446,14 @@ export function toDbEnum<T extends string>(value: string): T {
   return value.toUpperCase().replace(/-/g, "_") as T;
 }
 
-/** `PUBLISH_SUBSCRIBE` → `publish-subscribe`. */
+const fromDbCache = new Map<string, string>();
+
+/** `PUBLISH_SUBSCRIBE` → `publish-subscribe` (memoized: it runs ~10× per file on every list). */
 export function fromDbEnum<T extends string>(value: string): T {
-  return value.toLowerCase().replace(/_/g, "-") as T;
+  let out = fromDbCache.get(value);
+  if (out === undefined) {
+    out = value.toLowerCase().replace(/_/g, "-");
+    if (fromDbCache.size < 256) fromDbCache.set(value, out);
+  }
+  return out as T;
 }
