@@ -99,7 +99,7 @@ function parseLabels(list: string[]): Record<string, string> {
  * Builds the configuration from argv flags (`--name value` or `--name=value`), the environment
  * and an optional JSON file. Unknown flags are errors: a typo must not silently fall back to a default.
  */
-export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): WorkerConfig {
+export function loadConfig(argv: string[], env: Readonly<Record<string, string | undefined>> = process.env): WorkerConfig {
   const flags: Record<string, unknown> = {};
   const labels: string[] = [];
   let configFile = env.COMMY_WORKER_CONFIG;
