@@ -232,6 +232,20 @@ describe("policies", () => {
     await expect(c2.open(f.name, { side: "consumer", existencePolicy: "MUST_EXIST" })).resolves.toBeTruthy();
   });
 
+  it("creation CREATE starts from fresh contents when nobody is attached; CREATE_IF_ABSENT keeps them", async () => {
+    const fresh = await file({ kind: "VARIABLES", creationPolicy: "CREATE", autoCleanup: false, persistAfterDisconnect: false });
+    const keep = await file({ kind: "VARIABLES", creationPolicy: "CREATE_IF_ABSENT", autoCleanup: false, persistAfterDisconnect: false });
+    const c = await client();
+    for (const f of [fresh, keep]) {
+      const h = (await opened(c, f.name, { side: "producer" })) as VariablesHandle;
+      h.write("a", "old");
+      await h.close();
+      expect(existsSync(mappingPath(f.id))).toBe(true); // autoCleanup off: the file stays
+    }
+    expect(((await c.open(fresh.name, { side: "consumer" })) as VariablesHandle).read("a").value).toBeUndefined();
+    expect(((await c.open(keep.name, { side: "consumer" })) as VariablesHandle).read("a").value).toBe("old");
+  });
+
   it("CONNECT_ONLY with the mapping present but nobody attached is NO_PEER", async () => {
     const f = await file({ kind: "VARIABLES", persistAfterDisconnect: true });
     const c = await client();
