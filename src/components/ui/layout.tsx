@@ -168,7 +168,9 @@ export function Table({
   children: ReactNode;
 }) {
   return (
-    <div className="-mx-4 overflow-x-auto sm:mx-0">
+    // `relative`: sr-only cells (absolutely positioned) stay inside the scroller instead of
+    // widening the page on small screens.
+    <div className="relative -mx-4 overflow-x-auto sm:mx-0">
       <table className="min-w-full divide-y divide-slate-200 text-sm dark:divide-slate-800">
         <caption className="sr-only">{caption}</caption>
         <thead>

@@ -55,12 +55,12 @@ export function CreateTenantForm() {
       </Field>
       <Field
         label="URL name"
-        required
         error={fields.slug}
         help={
           <>
-            Lower-case letters, digits and dashes; used in addresses like{" "}
-            <span className="font-mono">/t/{effectiveSlug || "acme-robotics"}</span>. Unique across Commy.
+            Derived from the name unless you change it. Lower-case letters, digits and dashes; used in
+            addresses like <span className="font-mono">/t/{effectiveSlug || "acme-robotics"}</span>. Unique
+            across Commy; cannot change later.
           </>
         }
       >
@@ -72,7 +72,6 @@ export function CreateTenantForm() {
               setSlugTouched(true);
               setSlug(e.target.value);
             }}
-            required
             pattern="[a-z0-9]+(-[a-z0-9]+)*"
             maxLength={48}
             className="font-mono"

@@ -245,13 +245,12 @@ function MembersCard() {
                   </Td>
                   <Td>
                     {canUpdate ? (
-                      <div>
+                      <div className="w-36">
                         <label className="sr-only" htmlFor={`role-${m.id}`}>
                           Role of {label}
                         </label>
                         <Select
                           id={`role-${m.id}`}
-                          className="w-36"
                           value={m.role}
                           disabled={roleLocked || changeRole.isPending}
                           title={isLastOwner ? "The last owner cannot be demoted" : undefined}

@@ -26,6 +26,7 @@ export function SettingsView() {
       <div className="space-y-6">
         <RenameCard />
         <RetentionCard />
+        <LeaveCard />
         {tenant.can("tenant:delete") ? <DeleteCard /> : null}
       </div>
     </>
@@ -109,8 +110,8 @@ function RetentionCard() {
             save.mutate({ tenantId: tenant.id, auditRetentionDays: Number(days) });
           }}
         >
-          <Field label="Keep audit events for (days)" error={fields.auditRetentionDays} help="Between 1 day and 10 years (3650 days)." className="sm:w-96">
-            {(p) => <Input {...p} type="number" min={1} max={3650} value={days} onChange={(e) => setDays(e.target.value)} disabled={disabled} />}
+          <Field label="Keep audit events for (days)" error={fields.auditRetentionDays} help="Between 7 days and 10 years (3650 days)." className="sm:w-96">
+            {(p) => <Input {...p} type="number" min={7} max={3650} value={days} onChange={(e) => setDays(e.target.value)} disabled={disabled} />}
           </Field>
           {!disabled ? (
             <div className="sm:pt-6">
@@ -127,6 +128,49 @@ function RetentionCard() {
           <ErrorAlert error={save.error} />
         </div>
       ) : null}
+    </Card>
+  );
+}
+
+function LeaveCard() {
+  const tenant = useTenant();
+  const trpc = useTRPC();
+  const router = useRouter();
+  const queryClient = useQueryClient();
+  const [open, setOpen] = useState(false);
+  const leave = useMutation(
+    trpc.member.leave.mutationOptions({
+      onSuccess: async () => {
+        await queryClient.invalidateQueries({ queryKey: trpc.me.pathKey() });
+        router.replace("/");
+      },
+    }),
+  );
+  return (
+    <Card title="Leave tenant">
+      <div className="flex flex-col gap-4 sm:flex-row sm:items-center sm:justify-between">
+        <p className="text-sm text-slate-600 dark:text-slate-400">
+          You lose access to {tenant.name} until someone invites you again.
+          {tenant.role === "OWNER" ? " The last owner cannot leave: make another member an owner first." : ""}
+        </p>
+        <Button variant="secondary" onClick={() => setOpen(true)}>
+          Leave tenant
+        </Button>
+      </div>
+      <ConfirmDialog
+        open={open}
+        title={`Leave ${tenant.name}?`}
+        confirmLabel="Leave"
+        pending={leave.isPending}
+        error={leave.error ? messageOf(leave.error) : undefined}
+        onClose={() => {
+          setOpen(false);
+          leave.reset();
+        }}
+        onConfirm={() => leave.mutate({ tenantId: tenant.id })}
+      >
+        You will no longer see its members, keys, files or audit log.
+      </ConfirmDialog>
     </Card>
   );
 }
