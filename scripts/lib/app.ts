@@ -4,10 +4,10 @@
  * free ports, stop by PID.
  */
 import { createHash } from "node:crypto";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { freePort, isAlive, readPidFile, run, spawnService, stopPid, waitFor, type RunningService } from "./process";
+import { freePort, isAlive, readPidFile, run, spawnService, stopPid, waitFor, withParentDeathSignal, type RunningService } from "./process";
 import { projectRoot } from "./services";
 
 const tsxImport = ["--import", "tsx"];
@@ -212,7 +212,7 @@ export async function startNextServer(opts: {
   const args = [nextBin(), "start", "-p", String(opts.port), "-H", "127.0.0.1"];
   const env = { ...opts.env, NEXT_TELEMETRY_DISABLED: "1", PORT: String(opts.port), HOSTNAME: "127.0.0.1" };
   const child = opts.inherit
-    ? (await import("node:child_process")).spawn(process.execPath, args, { cwd: projectRoot, env, stdio: "inherit", detached: opts.detached })
+    ? spawn(...withParentDeathSignal(process.execPath, args, "SIGTERM"), { cwd: projectRoot, env, stdio: "inherit", detached: opts.detached })
     : spawnService(process.execPath, args, { logFile: opts.logFile!, cwd: projectRoot, env, detached: opts.detached });
   const url = `http://127.0.0.1:${opts.port}`;
   try {

@@ -168,8 +168,16 @@ export function logTail(file: string | undefined, lines = 25): string {
 export function spawnService(
   command: string,
   args: string[],
-  opts: { logFile: string; env?: NodeJS.ProcessEnv; cwd?: string; detached?: boolean },
+  opts: {
+    logFile: string;
+    env?: NodeJS.ProcessEnv;
+    cwd?: string;
+    detached?: boolean;
+    /** Signal the service gets when this process dies (default SIGTERM; null: none). */
+    parentDeathSignal?: NodeJS.Signals | null;
+  },
 ): ChildProcess {
+  [command, args] = withParentDeathSignal(command, args, opts.parentDeathSignal === undefined ? "SIGTERM" : opts.parentDeathSignal);
   const fd = openSync(opts.logFile, "a");
   const spawnOpts: SpawnOptions = {
     cwd: opts.cwd,
@@ -209,4 +217,22 @@ export function run(
       else reject(new Error(`${command} ${args.join(" ")} failed (${code ?? sig})\n${out.trimEnd()}`));
     });
   });
+}
+
+const SETPRIV = "/usr/bin/setpriv";
+
+/**
+ * Makes the kernel send `signal` to the service when the process that started it dies, even by
+ * SIGKILL (prctl PR_SET_PDEATHSIG, through util-linux `setpriv --pdeathsig`, which then execs the
+ * service in place: the PID stays the service's own). Without this, a test runner killed by a
+ * timeout would leave its PostgreSQL and Redis running with nobody to stop them.
+ */
+export function withParentDeathSignal(command: string, args: string[], signal: NodeJS.Signals | null): [string, string[]] {
+  if (!signal || !existsSync(SETPRIV)) return [command, args];
+  if (command === SETPRIV) {
+    const dashDash = args.indexOf("--");
+    const at = dashDash === -1 ? 0 : dashDash;
+    return [command, [...args.slice(0, at), "--pdeathsig", signal, ...args.slice(at)]];
+  }
+  return [SETPRIV, ["--pdeathsig", signal, "--", command, ...args]];
 }

@@ -7,7 +7,7 @@
  *   as root the cluster belongs to the `postgres` user (created by Debian's package).
  * - Processes are stopped by the PID we started them with (see process.ts), never by name.
  */
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { connect } from "node:net";
 import os from "node:os";
@@ -171,7 +171,8 @@ export async function startPostgres(opts: PostgresOptions): Promise<PostgresServ
       "-p", String(port),
       ...settings.flatMap((s) => ["-c", s]),
     ]);
-    const child = spawnService(cmd, args, { logFile, cwd: "/", detached: opts.detached });
+    // SIGINT (fast shutdown) if we die without stopping it.
+    const child = spawnService(cmd, args, { logFile, cwd: "/", detached: opts.detached, parentDeathSignal: "SIGINT" });
     try {
       await waitFor(
         "PostgreSQL",
@@ -357,8 +358,37 @@ export async function migrateDatabase(databaseUrl: string, opts: { quiet?: boole
  * The caller removes it with `cleanup()` after stopping the services.
  */
 export function makeTestDir(prefix = "commy-test-"): { dir: string; cleanup(): void } {
+  sweepStaleTestDirs();
   const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
   // mkdtemp makes it 0700; the postgres user needs to reach its own sub-directory.
   if (isRoot) chmodSync(dir, 0o711);
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+const TEST_DIR = /^commy-(test|integration|e2e)-[A-Za-z0-9]{6}$/;
+const STALE_AFTER_MS = 2 * 60 * 60 * 1000;
+
+/**
+ * Removes temp dirs of test runs that were killed before their teardown: older than two hours
+ * and with no live PostgreSQL or Redis (by their pidfiles) inside. Runs in progress (other
+ * checkouts, other developers) are never touched.
+ */
+export function sweepStaleTestDirs(): void {
+  let entries: string[];
+  try {
+    entries = readdirSync(os.tmpdir()).filter((e) => TEST_DIR.test(e));
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    const dir = path.join(os.tmpdir(), entry);
+    try {
+      if (Date.now() - statSync(dir).mtimeMs < STALE_AFTER_MS) continue;
+      const pids = [path.join(dir, "postgres", "postmaster.pid"), path.join(dir, "redis", "redis.pid")].map(readPidFile);
+      if (pids.some((pid) => pid !== undefined && isAlive(pid))) continue;
+      rmSync(dir, { recursive: true, force: true });
+    } catch {
+      /* someone else's, or gone meanwhile */
+    }
+  }
 }

@@ -16,7 +16,7 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { spawn } from "node:child_process";
-import { cmdlineOf, freePort, isAlive, isPortFree, readPidFile, run, stopPid, type RunningService } from "./process";
+import { cmdlineOf, freePort, isAlive, isPortFree, readPidFile, run, stopPid, withParentDeathSignal, type RunningService } from "./process";
 import { migrateDatabase, postgresCanUse, projectRoot, startPostgres, startRedis } from "./services";
 import { ensureNextBuild, startNextServer, startOidcProvider } from "./app";
 
@@ -263,7 +263,7 @@ async function main(): Promise<void> {
       }
       const workerLog = path.join(logDir, "worker.log");
       const fd = openSync(workerLog, "a");
-      const child = spawn(process.execPath, args, { cwd: projectRoot, env, stdio: ["ignore", fd, fd], detached: true });
+      const child = spawn(...withParentDeathSignal(process.execPath, args, "SIGTERM"), { cwd: projectRoot, env, stdio: ["ignore", fd, fd], detached: true });
       closeSync(fd);
       const pid = child.pid!;
       // The worker stops gracefully on SIGTERM (drains its clients within its grace period).
