@@ -186,8 +186,14 @@ async function buildUnlessFresh(opts: Parameters<typeof ensureNextBuild>[0]): Pr
     const out = await run(process.execPath, [nextBin(), "build"], { cwd: projectRoot, env, inherit: opts.inherit });
     if (opts.logFile) writeFileSync(opts.logFile, out);
   } catch (err) {
-    if (opts.logFile) writeFileSync(opts.logFile, String((err as Error).message));
-    throw err;
+    if (!opts.logFile) throw err;
+    const output = String((err as Error).message);
+    writeFileSync(opts.logFile, output);
+    // The useful part of a failed build is its error list: show that, point at the rest.
+    const lines = output.replace(/\x1b\[[0-9;]*m/g, "").split("\n");
+    const firstError = lines.findIndex((l) => /error|failed/i.test(l) && !l.startsWith("/"));
+    const excerpt = lines.slice(Math.max(0, firstError), Math.max(0, firstError) + 40).join("\n");
+    throw new Error(`next build failed (full output: ${path.relative(projectRoot, opts.logFile)}):\n${excerpt}`);
   }
   if (stamp) {
     mkdirSync(path.dirname(stampFile()), { recursive: true });
