@@ -120,6 +120,56 @@ describe("two client processes through shared memory", () => {
   });
 });
 
+describe("consumer groups", () => {
+  const seqsOf = (c: { messages: unknown[] }) => c.messages.flatMap((m) => ((m as { seqs?: number[] }).seqs ?? []));
+
+  it("members of a group share the messages: each one to exactly one member while membership is stable", async () => {
+    const f = await file({ kind: "STREAM", pattern: "QUEUE", layout: { messageMaxSize: 64, capacity: 8192, overflow: "overwrite", maxConsumers: 16 } });
+    await opened(await client(), f.name, { side: "consumer" });
+    const a = runClient("peer", { socketPath: w.socketPath, apiKey: ro.raw, role: "group-member", file: f.name });
+    const b = runClient("peer", { socketPath: w.socketPath, apiKey: ro.raw, role: "group-member", file: f.name });
+    await a.waitFor((m) => m.opened === true);
+    await b.waitFor((m) => m.opened === true);
+    const producer = (await (await client()).open(f.name, { side: "producer" })) as StreamHandle;
+    const first = producer.publish({ n: 0 });
+    for (let i = 1; i < 3000; i++) {
+      producer.publish({ n: i });
+      if (i % 100 === 0) await new Promise((r) => setTimeout(r, 5)); // give both members a chance
+    }
+    await eventually(() => seqsOf(a).length + seqsOf(b).length >= 3000, 15_000, "all messages consumed");
+    await new Promise((r) => setTimeout(r, 300));
+    const sa = seqsOf(a);
+    const sb = seqsOf(b);
+    expect(sa.length).toBeGreaterThan(0);
+    expect(sb.length).toBeGreaterThan(0);
+    expect(sa.length + sb.length).toBe(3000); // no duplicates
+    expect(new Set([...sa, ...sb])).toEqual(new Set(Array.from({ length: 3000 }, (_, i) => first + i)));
+    a.child.kill("SIGTERM");
+    b.child.kill("SIGTERM");
+  });
+
+  it("a member that dies holding unacknowledged messages: they are redelivered to another member (at-least-once)", async () => {
+    const f = await file({ kind: "STREAM", pattern: "QUEUE" });
+    await opened(await client(), f.name, { side: "consumer" });
+    const slow = runClient("peer", { socketPath: w.socketPath, apiKey: ro.raw, role: "group-member", file: f.name, slow: true });
+    await slow.waitFor((m) => m.opened === true);
+    const producer = (await (await client()).open(f.name, { side: "producer" })) as StreamHandle;
+    const first = producer.publish({ n: 0 });
+    for (let i = 1; i < 500; i++) producer.publish({ n: i });
+    await slow.waitFor((m) => typeof m.stalled === "number");
+    const healthy = runClient("peer", { socketPath: w.socketPath, apiKey: ro.raw, role: "group-member", file: f.name });
+    await healthy.waitFor((m) => m.opened === true);
+    // The healthy member gets everything but the slow member's lease (64 messages)...
+    await eventually(() => seqsOf(healthy).length >= 500 - 64, 10_000, "healthy member drained the rest");
+    expect(new Set(seqsOf(healthy)).has(first)).toBe(false);
+    slow.child.kill("SIGKILL");
+    // ...and after the slow member dies, its unacknowledged range too.
+    await eventually(() => new Set(seqsOf(healthy)).size === 500, 10_000, "redelivery");
+    expect(new Set(seqsOf(healthy))).toEqual(new Set(Array.from({ length: 500 }, (_, i) => first + i)));
+    healthy.child.kill("SIGTERM");
+  });
+});
+
 describe("serializations", () => {
   it.each(["JSON", "MSGPACK", "CBOR", "RAW"] as const)("%s values round-trip through a variable", async (serialization) => {
     const f = await file({ kind: "VARIABLES", serialization });

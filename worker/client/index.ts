@@ -19,7 +19,8 @@ import { randomBytes } from "node:crypto";
 import { closeFd } from "../../native/lib/fd-passing";
 import { SharedFile, type StreamReader, type Variable } from "../../native/lib/index";
 import type { ConsistencySchema, CreationPolicy, DurabilitySchema, ExistencePolicy, Serialization, TransportPreference } from "../../src/server/contracts/worker";
-import type { Opened, WorkerEvent } from "../protocol/messages";
+import { LeasedSchema, type Opened, type WorkerEvent } from "../protocol/messages";
+import { MessageType } from "../protocol/frame";
 import { Connection } from "./connection";
 import { CommyClientError, fromNativeError } from "./errors";
 import { CODECS, type Codec } from "./serialization";
@@ -42,6 +43,8 @@ export interface ConnectOptions {
 
 export interface OpenOptions {
   side: "producer" | "consumer";
+  /** Join this consumer group (stream files, consumer side); then read with `consume()`. */
+  group?: string;
   creationPolicy?: CreationPolicy;
   existencePolicy?: ExistencePolicy;
   transport?: TransportPreference;
@@ -139,6 +142,7 @@ export class CommyClient extends EventEmitter<{ disconnected: [CommyClientError]
     const { opened, fd } = await conn.open({
       name,
       side: options.side === "producer" ? "PRODUCER" : "CONSUMER",
+      group: options.group,
       creationPolicy: options.creationPolicy,
       existencePolicy: options.existencePolicy,
       transport: options.transport,
@@ -456,6 +460,58 @@ export class StreamHandle extends SharedFileHandle {
       } catch {
         /* file already closed */
       }
+    }
+  }
+
+  /**
+   * Consumer-group consumption (open with `{ side: "consumer", group }`): the worker leases this
+   * member ranges of sequence numbers no other member of the group holds; each message is
+   * yielded to one member. A message counts as done when the member asks for the next one (its
+   * range is acknowledged with the next lease); ranges of a member that dies or closes before
+   * acknowledging are redelivered to the others: at-least-once.
+   */
+  async *consume<T = unknown>(opts: { batch?: number; signal?: AbortSignal } = {}): AsyncGenerator<StreamMessage<T>> {
+    if (!this.opened.group) throw new CommyClientError("WRONG_KIND", `open "${this.name}" with { group } to consume as a group member`);
+    const max = opts.batch ?? 256;
+    let ack: [number, number][] = [];
+    let waiter: StreamReader | null = null;
+    try {
+      while (!opts.signal?.aborted) {
+        this.check();
+        const leased = LeasedSchema.parse(await this.conn.request(MessageType.LEASE, { attachmentId: this.attachmentId, max, ack }, MessageType.LEASED));
+        ack = [];
+        if (leased.ranges.length === 0) {
+          waiter ??= this.reader({ from: "latest" });
+          await waiter.waitForData({ mode: "notify", timeoutMs: this.readOnly ? 5 : 100 });
+          while (waiter.next()) {
+            /* only used to sleep until something is published */
+          }
+          continue;
+        }
+        for (const [from, to] of leased.ranges) {
+          const reader = this.reader({ from });
+          try {
+            let lostBefore = 0;
+            for (;;) {
+              const m = reader.next();
+              if (!m || m.seq >= to) break;
+              const lost = reader.lost - lostBefore;
+              lostBefore = reader.lost;
+              yield { seq: m.seq, value: this.codec.decode(m.data) as T, lost };
+              if (m.seq + 1 >= to) break;
+            }
+          } finally {
+            reader.close();
+          }
+          ack.push([from, to]);
+        }
+      }
+    } catch (e) {
+      throw fromNativeError(e);
+    } finally {
+      waiter?.close();
+      // Acknowledge what was consumed, without taking a new lease we would not read.
+      if (ack.length && !this.invalidated) void this.conn.request(MessageType.LEASE, { attachmentId: this.attachmentId, max: 0, ack }, MessageType.LEASED).catch(() => undefined);
     }
   }
 

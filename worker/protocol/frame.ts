@@ -38,6 +38,8 @@ export const MessageType = {
   EVENT: 0x0a,
   FETCH_FD: 0x0b,
   FD: 0x0c,
+  LEASE: 0x0d,
+  LEASED: 0x0e,
 } as const;
 export type MessageTypeName = keyof typeof MessageType;
 export type MessageTypeCode = (typeof MessageType)[MessageTypeName];

@@ -88,6 +88,8 @@ export type Welcome = z.infer<typeof WelcomeSchema>;
 export const OpenSchema = z.object({
   name: z.string().min(1).max(200),
   side: AttachmentSideSchema,
+  /** Consumer group (stream files, CONSUMER side): members share the messages, see LEASE. */
+  group: z.string().min(1).max(100).optional(),
   /** Per-open overrides of the file's declared policies. */
   creationPolicy: CreationPolicySchema.optional(),
   existencePolicy: ExistencePolicySchema.optional(),
@@ -118,11 +120,24 @@ export const OpenedSchema = z.object({
   /** Whether this open created (or recreated) the mapping on this node. */
   created: z.boolean(),
   revision: z.number().int(),
+  /** The consumer group joined, when OPEN asked for one. */
+  group: z.string().optional(),
   /** One-time ticket redeemed with FETCH_FD on a second connection to receive the fd. */
   fdTicket: z.string(),
   layout: z.unknown(),
 });
 export type Opened = z.infer<typeof OpenedSchema>;
+
+/** A half-open range of stream sequence numbers [from, to). */
+const RangeSchema = z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()]);
+/**
+ * Consumer groups: a member asks for up to `max` messages and acknowledges the ranges it has
+ * finished. The worker hands out each sequence number to one member at a time; ranges leased to
+ * a member that goes away unacknowledged are handed to the next member who asks (at-least-once).
+ */
+export const LeaseSchema = z.object({ attachmentId: id, max: z.number().int().min(0).max(65536), ack: z.array(RangeSchema).max(1024).default([]) });
+export const LeasedSchema = z.object({ ranges: z.array(RangeSchema), head: z.number().int().nonnegative() });
+export type Leased = z.infer<typeof LeasedSchema>;
 
 export const CloseSchema = z.object({ attachmentId: id });
 export const ClosedSchema = z.object({ attachmentId: id });

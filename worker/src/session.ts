@@ -18,6 +18,7 @@ import {
   CloseSchema,
   FetchFdSchema,
   HelloSchema,
+  LeaseSchema,
   OpenSchema,
   fieldErrors,
   type ErrorBody,
@@ -45,6 +46,7 @@ export interface SessionHost {
   authenticate(session: Session, hello: z.infer<typeof HelloSchema>): Promise<Record<string, unknown>>;
   open(session: Session, req: z.infer<typeof OpenSchema>): Record<string, unknown>;
   close(session: Session, attachmentId: string): void;
+  lease(session: Session, req: z.infer<typeof LeaseSchema>): Record<string, unknown>;
   redeemTicket(ticket: string, socket: Socket, reply: (type: MessageTypeCode, body: unknown) => Buffer): void;
   sessionEnded(session: Session): void;
   countFrame(type: string): void;
@@ -175,6 +177,9 @@ export class Session {
           this.write(MessageType.CLOSED, frame.requestId, { attachmentId });
           return;
         }
+        case MessageType.LEASE:
+          this.write(MessageType.LEASED, frame.requestId, this.host.lease(this, parse(LeaseSchema, frame.body)));
+          return;
         case MessageType.HEARTBEAT:
           this.write(MessageType.HEARTBEAT_ACK, frame.requestId, { now: Date.now() });
           return;

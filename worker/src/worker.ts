@@ -20,8 +20,9 @@ import {
   type WorkerSettings,
 } from "../../src/server/contracts/worker";
 import { sendWithFds } from "../../native/lib/fd-passing";
+import { SharedFile } from "../../native/lib/index";
 import { MessageType, type MessageTypeCode } from "../protocol/frame";
-import type { Hello, Open, Opened, SocketErrorCode, Welcome } from "../protocol/messages";
+import type { Hello, Leased, Open, Opened, SocketErrorCode, Welcome } from "../protocol/messages";
 import type { WorkerConfig } from "./config";
 import { ControlPlaneClient, ControlPlaneError } from "./control-plane";
 import { FileStore, FileStoreError } from "./file-store";
@@ -53,6 +54,8 @@ export class WorkerStartError extends Error {
 
 interface Attachment {
   id: string;
+  /** Consumer group key (`<fileId>\0<group>`) when the attachment is a group member. */
+  groupKey?: string;
   session: Session;
   file: CatalogueFile;
   path: string;
@@ -61,6 +64,36 @@ interface Attachment {
   transport: "SHARED_MEMORY";
   reason: string;
   since: Date;
+}
+
+/**
+ * A consumer group on one stream file of this node. The worker is the group's cursor: members
+ * lease ranges of sequence numbers and read them from the mapping themselves. Ranges leased to a
+ * member that leaves unacknowledged go back to the front of the queue (at-least-once).
+ */
+interface ConsumerGroup {
+  mapping: SharedFile;
+  capacity: number;
+  next: number;
+  requeued: [number, number][];
+  leases: Map<string, [number, number][]>;
+}
+
+/** `ranges` minus `minus` (all half-open [from, to)). */
+function subtractRanges(ranges: [number, number][], minus: [number, number][]): [number, number][] {
+  let out = ranges;
+  for (const [mf, mt] of minus) {
+    const next: [number, number][] = [];
+    for (const [f, t] of out) {
+      if (mt <= f || mf >= t) next.push([f, t]);
+      else {
+        if (f < mf) next.push([f, mf]);
+        if (mt < t) next.push([mt, t]);
+      }
+    }
+    out = next;
+  }
+  return out;
 }
 
 interface KeyCacheEntry {
@@ -89,6 +122,7 @@ export class Worker extends EventEmitter<{ revoked: []; fatal: [Error] }> {
   private readonly attachments = new Map<string, Attachment>();
   private readonly tickets = new Map<string, { attachmentId: string; expires: number }>();
   private readonly keyCache = new Map<string, KeyCacheEntry>();
+  private readonly groups = new Map<string, ConsumerGroup>();
   private server: net.Server | null = null;
   private http: { port: number; close(): Promise<void> } | null = null;
   private timers: NodeJS.Timeout[] = [];
@@ -437,6 +471,7 @@ export class Worker extends EventEmitter<{ revoked: []; fatal: [Error] }> {
       if (!session.attachments.has(attachmentId)) throw new SocketError("NOT_ATTACHED", `no attachment ${attachmentId} in this session`);
       this.detach(attachmentId, "NOT_ATTACHED", "closed by the client");
     },
+    lease: (session: Session, req: { attachmentId: string; max: number; ack: [number, number][] }) => this.lease(session, req),
     redeemTicket: (ticket: string, socket: net.Socket, reply: (type: MessageTypeCode, body: unknown) => Buffer) => this.redeemTicket(ticket, socket, reply),
     sessionEnded: (session: Session) => this.sessionEnded(session),
     countFrame: (type: string) => this.metrics.frames.inc({ type }),
@@ -507,6 +542,8 @@ export class Worker extends EventEmitter<{ revoked: []; fatal: [Error] }> {
     if (file.status === "EXPIRED") throw new SocketError("FILE_EXPIRED", `shared file "${req.name}" has expired`);
     const denied = this.authorizationProblem(session, file, req.side);
     if (denied) throw new SocketError("FORBIDDEN", denied);
+    if (req.group !== undefined && (file.kind !== "STREAM" || req.side !== "CONSUMER"))
+      throw new SocketError("BAD_MESSAGE", "consumer groups are for the CONSUMER side of stream files", false, { fields: { group: ["only on a stream, as CONSUMER"] } });
 
     const preference = req.transport ?? file.transportPreference;
     if (preference === "NETWORK_ONLY")
@@ -549,6 +586,7 @@ export class Worker extends EventEmitter<{ revoked: []; fatal: [Error] }> {
     const canWrite = session.scopes.includes("data:write");
     const readOnly = !canWrite || (req.side === "CONSUMER" && file.directionality === "PRODUCER_TO_CONSUMER");
     const attachment: Attachment = { id: randomUUID(), session, file, path: p, side: req.side, readOnly, transport: "SHARED_MEMORY", reason, since: new Date() };
+    if (req.group !== undefined) attachment.groupKey = this.joinGroup(file, p, req.group);
     this.attachments.set(attachment.id, attachment);
     session.attachments.add(attachment.id);
     this.updateAttachmentGauge();
@@ -568,9 +606,67 @@ export class Worker extends EventEmitter<{ revoked: []; fatal: [Error] }> {
       reason,
       created,
       revision: file.revision,
+      group: req.group,
       fdTicket: ticket,
       layout: file.layout,
     };
+  }
+
+  /** Adds a member to a consumer group (creating the group at the stream's current head). */
+  private joinGroup(file: CatalogueFile, p: string, group: string): string {
+    const key = `${file.id}\0${group}`;
+    if (!this.groups.has(key)) {
+      // The worker maps the stream read-only to learn its head; it never reads messages.
+      const mapping = SharedFile.open(p, { readOnly: true });
+      const s = mapping.stream;
+      this.groups.set(key, { mapping, capacity: s.capacity, next: s.head, requeued: [], leases: new Map() });
+    }
+    return key;
+  }
+
+  /** LEASE: acknowledges finished ranges and hands out up to `max` unread sequence numbers. */
+  private lease(session: Session, req: { attachmentId: string; max: number; ack: [number, number][] }): Leased {
+    const a = this.attachments.get(req.attachmentId);
+    if (!a || a.session !== session) throw new SocketError("NOT_ATTACHED", `no attachment ${req.attachmentId} in this session`);
+    const g = a.groupKey ? this.groups.get(a.groupKey) : undefined;
+    if (!g) throw new SocketError("NOT_ATTACHED", "this attachment is not a consumer-group member (open with { group })");
+    const mine = subtractRanges(g.leases.get(a.id) ?? [], req.ack);
+    const head = g.mapping.stream.head;
+    const oldest = Math.max(0, head - g.capacity);
+    const ranges: [number, number][] = [];
+    let budget = req.max;
+    // Redeliveries first (ranges a departed member never acknowledged), skipping overwritten ones.
+    while (budget > 0 && g.requeued.length) {
+      const [f0, t] = g.requeued.shift()!;
+      const f = Math.max(f0, oldest);
+      if (f >= t) continue;
+      const end = Math.min(t, f + budget);
+      ranges.push([f, end]);
+      if (end < t) g.requeued.unshift([end, t]);
+      budget -= end - f;
+    }
+    if (g.next < oldest) g.next = oldest; // overwritten before anyone leased them: lost for the group
+    if (budget > 0 && g.next < head) {
+      const end = Math.min(head, g.next + budget);
+      ranges.push([g.next, end]);
+      g.next = end;
+    }
+    g.leases.set(a.id, [...mine, ...ranges]);
+    return { ranges, head };
+  }
+
+  /** Removes a member; its unacknowledged ranges go back to the group. */
+  private leaveGroup(a: Attachment): void {
+    const g = a.groupKey ? this.groups.get(a.groupKey) : undefined;
+    if (!g || !a.groupKey) return;
+    const unacked = g.leases.get(a.id) ?? [];
+    g.leases.delete(a.id);
+    g.requeued.unshift(...unacked);
+    const stillMembers = [...this.attachments.values()].some((x) => x.groupKey === a.groupKey);
+    if (!stillMembers) {
+      g.mapping.close();
+      this.groups.delete(a.groupKey);
+    }
   }
 
   private redeemTicket(ticket: string, socket: net.Socket, reply: (type: MessageTypeCode, body: unknown) => Buffer): void {
@@ -603,6 +699,7 @@ export class Worker extends EventEmitter<{ revoked: []; fatal: [Error] }> {
     if (!a) return;
     this.attachments.delete(attachmentId);
     a.session.attachments.delete(attachmentId);
+    this.leaveGroup(a);
     if (message !== "closed by the client" && message !== "client session ended") a.session.sendEvent({ event: "attachment-closed", attachmentId, code, message });
     this.updateAttachmentGauge();
     this.scheduleReport();
@@ -775,6 +872,8 @@ export class Worker extends EventEmitter<{ revoked: []; fatal: [Error] }> {
 
   /** Stops timers and listeners; safe to call more than once and before start finished. */
   private async teardown(): Promise<void> {
+    for (const g of this.groups.values()) g.mapping.close();
+    this.groups.clear();
     for (const t of this.timers) clearTimeout(t);
     this.timers = [];
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
