@@ -22,6 +22,8 @@ declare module "autocannon" {
     connections?: number;
     duration?: number;
     pipelining?: number;
+    /** Seconds before a request counts as timed out. */
+    timeout?: number;
     headers?: Record<string, string>;
   }
   function autocannon(opts: Options, cb: (err: Error | null, result: Result) => void): unknown;
