@@ -21,6 +21,7 @@ interface FdPassingAddon {
   sendWithFds(fd: number, data: Uint8Array, fds: number[], timeoutMs: number): number;
   recvWithFds(fd: number, maxBytes: number, maxFds: number, timeoutMs: number): Promise<{ data: Buffer; fds: number[]; controlTruncated: boolean }>;
   closeFd(fd: number): void;
+  peerCredentials(fd: number): { pid: number; uid: number; gid: number };
 }
 
 const addonPath = join(dirname(fileURLToPath(import.meta.url)), "..", "build", "Release", "commy_fd_passing.node");
@@ -64,4 +65,12 @@ export function recvWithFds(socketFd: number, opts: { maxBytes: number; maxFds: 
 /** Closes a descriptor. */
 export function closeFd(fd: number): void {
   addon().closeFd(fd);
+}
+
+/**
+ * The pid/uid/gid of the process at the other end of a connected Unix socket, from the kernel
+ * (SO_PEERCRED, as of connect): unlike anything the peer says about itself, it cannot be forged.
+ */
+export function peerCredentials(socketFd: number): { pid: number; uid: number; gid: number } {
+  return addon().peerCredentials(socketFd);
 }

@@ -10,6 +10,7 @@
 //                                                poll + recvmsg on a libuv thread-pool thread,
 //                                                never blocking the JS thread; MSG_CMSG_CLOEXEC
 //   closeFd(fd)
+//   peerCredentials(fd) -> { pid, uid, gid }    SO_PEERCRED of a connected Unix socket
 //
 // Errors are thrown/rejected as Error objects with `code` = the errno name (e.g. "ECONNREFUSED",
 // "ETIMEDOUT", "EBADF").
@@ -269,7 +270,28 @@ Napi::Value CloseFd(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// The kernel's view of the process at the other end of a connected Unix socket (as of connect()).
+Napi::Value PeerCredentials(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) {
+    Napi::TypeError::New(env, "peerCredentials(fd: number)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  ucred cred{};
+  socklen_t len = sizeof(cred);
+  if (getsockopt(info[0].As<Napi::Number>().Int32Value(), SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+    ErrnoError(env, "getsockopt(SO_PEERCRED)", errno).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("pid", Napi::Number::New(env, cred.pid));
+  out.Set("uid", Napi::Number::New(env, cred.uid));
+  out.Set("gid", Napi::Number::New(env, cred.gid));
+  return out;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("peerCredentials", Napi::Function::New(env, PeerCredentials, "peerCredentials"));
   exports.Set("connectUnix", Napi::Function::New(env, ConnectUnix, "connectUnix"));
   exports.Set("sendWithFds", Napi::Function::New(env, SendWithFds, "sendWithFds"));
   exports.Set("recvWithFds", Napi::Function::New(env, RecvWithFds, "recvWithFds"));
