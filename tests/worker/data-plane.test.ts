@@ -388,6 +388,7 @@ describe("attachments and dead clients", () => {
     await opened(await client(), f.name, { side: "consumer" });
     const holder = runClient("peer", { socketPath: w.socketPath, apiKey: ro.raw, role: "hold", file: f.name });
     const { pid } = (await holder.waitFor((m) => m.opened === true)) as { pid: number };
+    expect(pid).toBe(holder.child.pid); // the attachment's pid is the kernel's (SO_PEERCRED)
     await eventually(async () => (await db.attachment.count({ where: { sharedFileId: f.id, pid } })) === 1, 10_000, "attachment reported");
     holder.child.kill("SIGKILL");
     // Socket close is immediate; the report to the control plane follows within ~100 ms.

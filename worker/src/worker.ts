@@ -19,7 +19,7 @@ import {
   type SettingsResponse,
   type WorkerSettings,
 } from "../../src/server/contracts/worker";
-import { sendWithFds } from "../../native/lib/fd-passing";
+import { peerCredentials, sendWithFds } from "../../native/lib/fd-passing";
 import { SharedFile } from "../../native/lib/index";
 import { MessageType, type MessageTypeCode } from "../protocol/frame";
 import type { Hello, Leased, Open, Opened, SocketErrorCode, Welcome } from "../protocol/messages";
@@ -488,8 +488,18 @@ export class Worker extends EventEmitter<{ revoked: []; fatal: [Error] }> {
     session.apiKeyId = r.apiKeyId;
     session.scopes = r.scopes;
     session.filePatterns = r.filePatterns;
-    session.pid = hello.pid;
-    session.log.info({ pid: hello.pid, apiKeyId: r.apiKeyId, client: hello.client }, "client session authenticated");
+    // The pid used for liveness checks and shown on attachments comes from the kernel
+    // (SO_PEERCRED); the one in HELLO is only a claim and is logged when it differs.
+    let peer: { pid: number; uid: number } | null = null;
+    try {
+      const fd = (session.socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
+      if (fd !== undefined && fd >= 0) peer = peerCredentials(fd);
+    } catch {
+      /* not available (non-Linux): fall back to the declared pid */
+    }
+    session.pid = peer?.pid ?? hello.pid;
+    if (peer && peer.pid !== hello.pid) session.log.warn({ declared: hello.pid, actual: peer.pid }, "HELLO pid differs from the socket peer's pid; using the kernel's");
+    session.log.info({ pid: session.pid, uid: peer?.uid, apiKeyId: r.apiKeyId, client: hello.client }, "client session authenticated");
     return {
       sessionId: session.id,
       nodeId: this.nodeId,
