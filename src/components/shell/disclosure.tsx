@@ -6,7 +6,7 @@ import { cn } from "../ui/cn";
 
 /**
  * A button that opens a small panel of links/actions below it. Closes on Escape, on outside
- * click and when focus leaves. (A disclosure, not an ARIA menu: its items are ordinary links
+ * click and when the user Tabs out of it. (A disclosure, not an ARIA menu: its items are ordinary links
  * and buttons, reachable with Tab.)
  */
 export function Disclosure({
@@ -25,6 +25,9 @@ export function Disclosure({
 }) {
   const [open, setOpen] = useState(false);
   const ref = useRef<HTMLDivElement>(null);
+  // Close when the user Tabs out, but not when a page moves focus by itself (e.g. a form
+  // field focused after a navigation): that would snap the panel shut under the pointer.
+  const tabbing = useRef(false);
   const panelId = useId();
   useEffect(() => {
     if (!open) return;
@@ -45,7 +48,12 @@ export function Disclosure({
     <div
       ref={ref}
       className={cn("relative", className)}
+      onKeyDown={(e) => {
+        tabbing.current = e.key === "Tab";
+      }}
       onBlur={(e) => {
+        if (!tabbing.current) return;
+        tabbing.current = false;
         if (ref.current && !ref.current.contains(e.relatedTarget as Node | null)) setOpen(false);
       }}
     >

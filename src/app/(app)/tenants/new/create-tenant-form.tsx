@@ -50,7 +50,7 @@ export function CreateTenantForm() {
     >
       <Field label="Tenant name" required error={fields.name} help="Shown in the tenant switcher. You can rename it later.">
         {(p) => (
-          <Input {...p} value={name} onChange={(e) => setName(e.target.value)} required maxLength={100} autoFocus placeholder="Acme Robotics" />
+          <Input {...p} value={name} onChange={(e) => setName(e.target.value)} required maxLength={100} placeholder="Acme Robotics" />
         )}
       </Field>
       <Field

@@ -55,6 +55,9 @@ function exportHref(tenantId: string, format: "csv" | "jsonl", filters: Filters)
   return `/api/tenants/${encodeURIComponent(tenantId)}/audit/export?${q.toString()}`;
 }
 
+/** Target types the services record (suggestions for the Target filter). */
+const TARGET_TYPES = ["tenant", "user", "invitation", "apiKey", "sharedFile", "SharedFile", "Node", "NodeJoinToken", "WorkerSettings"];
+
 const OUTCOME_TONE: Record<string, BadgeTone> = { SUCCESS: "green", DENIED: "orange", FAILURE: "red" };
 const ACTOR_LABEL: Record<string, string> = {
   USER: "User",
@@ -176,7 +179,22 @@ export function AuditView() {
             )}
           </Field>
           <Field label="Target" error={err("targetType") ?? err("targetId")}>
-            {(p) => <Input {...p} value={form.target} placeholder="file or file:id" onChange={(e) => setForm({ ...form, target: e.target.value })} />}
+            {(p) => (
+              <>
+                <Input
+                  {...p}
+                  list="audit-target-types"
+                  value={form.target}
+                  placeholder="type or type:id"
+                  onChange={(e) => setForm({ ...form, target: e.target.value })}
+                />
+                <datalist id="audit-target-types">
+                  {TARGET_TYPES.map((t) => (
+                    <option key={t} value={t} />
+                  ))}
+                </datalist>
+              </>
+            )}
           </Field>
           <Field label="Outcome" error={err("outcome")}>
             {(p) => (
@@ -227,16 +245,40 @@ export function AuditView() {
                   <Td className="text-slate-500 tabular-nums">{e.seq}</Td>
                   <Td className="whitespace-nowrap">{formatDateTime(e.occurredAt)}</Td>
                   <Td>
-                    <div className="font-medium">{e.actorLabel ?? e.actorId ?? "—"}</div>
+                    {e.actorLabel || e.actorId ? (
+                      <button
+                        type="button"
+                        className="text-left font-medium hover:underline"
+                        title="Show only this actor's events"
+                        onClick={() => {
+                          const actor = e.actorId ?? e.actorLabel ?? "";
+                          setForm({ ...EMPTY, actor });
+                          setFilters({ actor });
+                        }}
+                      >
+                        {e.actorLabel ?? e.actorId}
+                      </button>
+                    ) : (
+                      <div className="font-medium">—</div>
+                    )}
                     <div className="text-xs text-slate-500 dark:text-slate-400">{ACTOR_LABEL[e.actorType] ?? e.actorType}</div>
                   </Td>
                   <Td className="font-mono text-xs whitespace-nowrap">{e.action}</Td>
                   <Td className="text-xs">
                     {e.targetType ? (
-                      <>
+                      <button
+                        type="button"
+                        className="text-left hover:underline"
+                        title="Show only this target's events"
+                        onClick={() => {
+                          const target = e.targetId ? `${e.targetType}:${e.targetId}` : (e.targetType ?? "");
+                          setForm({ ...EMPTY, target });
+                          setFilters(toFilters({ ...EMPTY, target }));
+                        }}
+                      >
                         <span className="font-medium">{e.targetType}</span>
                         {e.targetId ? <span className="block max-w-[14rem] truncate font-mono text-slate-500">{e.targetId}</span> : null}
-                      </>
+                      </button>
                     ) : (
                       "—"
                     )}
