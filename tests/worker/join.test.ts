@@ -11,7 +11,7 @@ import { nodeHealth } from "~/server/contracts/node";
 import { WORKER_API } from "~/server/contracts/worker";
 import { createJoinToken, drainNode, revokeNode, rollbackWorkerSettings, updateWorkerSettings } from "~/server/services/node-join";
 import { connect } from "../../worker/client/index";
-import { createKey, createTenant, eventually, fastSettings, joinedWorker, startControlPlane, startWorker, type ControlPlane, type Tenant } from "./harness";
+import { createKey, createSharedFile, createTenant, eventually, fastSettings, joinedWorker, startControlPlane, startWorker, unique, type ControlPlane, type Tenant } from "./harness";
 
 let cp: ControlPlane;
 beforeAll(async () => {
@@ -135,6 +135,32 @@ describe("running node", () => {
     } finally {
       await w.stop();
     }
+  });
+
+  it("SIGTERM: stops accepting, lets attached clients finish, then exits 0 within the grace period", async () => {
+    const token = await createJoinToken(t.ctx, { controlPlaneUrl: cp.url });
+    const w = await startWorker({ controlPlaneUrl: cp.url, joinToken: token.token, extraArgs: ["--shutdown-grace-ms", "8000"] });
+    const key = await createKey(t.tenantId, ["data:write"]);
+    const f = await createSharedFile(t.tenantId, { name: unique("graceful"), kind: "VARIABLES" });
+    const client = await connect({ socketPath: w.socketPath, apiKey: key.raw, reconnect: false });
+    const h = await eventually(() => client.open(f.name, { side: "producer" }).catch(() => null), 5000, "open");
+    w.child.kill("SIGTERM");
+    const health = async () => {
+      const r = await fetch(`http://127.0.0.1:${w.httpPort}/healthz`);
+      return { status: r.status, body: (await r.json()) as { status: string } };
+    };
+    await eventually(async () => (await health()).body.status === "draining", 3000, "draining");
+    expect((await health()).status).toBe(503);
+    // New clients are refused while the attached one keeps working...
+    await expect(connect({ socketPath: w.socketPath, apiKey: key.raw, reconnect: false })).rejects.toMatchObject({ retryable: true });
+    (h as import("../../worker/client/index").VariablesHandle).write("a", "still works");
+    // ...and once it detaches, the worker exits promptly, well before the 8 s grace period.
+    const started = Date.now();
+    await h.close();
+    expect(await w.exited).toBe(0);
+    expect(Date.now() - started).toBeLessThan(4000);
+    expect(w.lines.some((l) => l.includes('"to":"stopped"'))).toBe(true);
+    await client.close();
   });
 
   it("revoke: the credential stops working at once and the worker stops serving with a clear log line (exit 3)", async () => {
