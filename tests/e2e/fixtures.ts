@@ -119,8 +119,14 @@ export const test = base.extend<Fixtures>({
 
   signOut: async ({}, use) => {
     await use(async (page) => {
-      await page.getByRole("button", { name: /^Account: / }).click();
-      await page.getByRole("button", { name: "Sign out" }).click();
+      const signOutButton = page.getByRole("button", { name: "Sign out" });
+      // The menu can close again when the page re-renders (client-side redirects after load):
+      // open it until its "Sign out" item is there.
+      await expect(async () => {
+        if (!(await signOutButton.isVisible())) await page.getByRole("button", { name: /^Account: / }).click();
+        await expect(signOutButton).toBeVisible({ timeout: 2_000 });
+      }).toPass();
+      await signOutButton.click();
       await page.waitForURL((u) => u.pathname === "/signin");
     });
   },

@@ -5,11 +5,15 @@ test.describe("sign-in through the local OIDC provider", () => {
     const user = await signIn(page, uniqueEmail("ada.lovelace"));
     expect(user.name).toMatch(/^Ada Lovelace \w{12}$/);
 
+    // A brand-new user has no tenant yet: the app leads them to create one.
+    await expect(page).toHaveURL(/\/tenants\/new/);
+    await expect(page.getByRole("heading", { name: "Create your first tenant" })).toBeVisible();
+
     const account = page.getByRole("button", { name: `Account: ${user.name}` });
     await expect(account).toBeVisible();
     await account.click();
     await expect(page.getByText(user.email, { exact: true })).toBeVisible();
-    await page.keyboard.press("Escape");
+    await account.click(); // close the menu again
 
     await signOut(page);
     await expect(page.getByRole("heading", { name: "Sign in to Commy" })).toBeVisible();
