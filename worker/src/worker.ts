@@ -130,6 +130,8 @@ export class Worker extends EventEmitter<{ revoked: []; fatal: [Error] }> {
   private reportDirty = false;
   private reportTimer: NodeJS.Timeout | null = null;
   private reporting: Promise<void> = Promise.resolve();
+  /** Sorted attachment ids of the last successful report (null: nothing reported yet). */
+  private lastReported: string | null = null;
   private closing: Promise<void> | null = null;
   private lastHeartbeatOk = 0;
 
@@ -807,8 +809,15 @@ export class Worker extends EventEmitter<{ revoked: []; fatal: [Error] }> {
         apiKeyId: a.session.apiKeyId,
         since: a.since.toISOString(),
       }));
+      // Attachments that came and went between two reports leave the set unchanged: skip the call.
+      const signature = list
+        .map((a) => a.id)
+        .sort()
+        .join(",");
+      if (signature === this.lastReported) return;
       try {
         await this.cp.syncAttachments(list);
+        this.lastReported = signature;
       } catch (e) {
         this.reportDirty = true;
         this.handleControlPlaneError("attachments", e);
