@@ -365,12 +365,13 @@ export function makeTestDir(prefix = "commy-test-"): { dir: string; cleanup(): v
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-const TEST_DIR = /^commy-(test|integration|e2e)-[A-Za-z0-9]{6}$/;
+const TEST_DIR = /^commy-(test|integration|e2e|pgsock)-[A-Za-z0-9]{6}$/;
 const STALE_AFTER_MS = 2 * 60 * 60 * 1000;
 
 /**
  * Removes temp dirs of test runs that were killed before their teardown: older than two hours
- * and with no live PostgreSQL or Redis (by their pidfiles) inside. Runs in progress (other
+ * and with no live PostgreSQL or Redis (by their pidfiles) inside; likewise empty PostgreSQL
+ * socket dirs. Runs in progress (other
  * checkouts, other developers) are never touched.
  */
 export function sweepStaleTestDirs(): void {
@@ -384,6 +385,11 @@ export function sweepStaleTestDirs(): void {
     const dir = path.join(os.tmpdir(), entry);
     try {
       if (Date.now() - statSync(dir).mtimeMs < STALE_AFTER_MS) continue;
+      if (entry.startsWith("commy-pgsock-")) {
+        // A socket dir whose server is gone is empty (PostgreSQL removes its socket and lock).
+        if (readdirSync(dir).length === 0) rmSync(dir, { recursive: true, force: true });
+        continue;
+      }
       const pids = [path.join(dir, "postgres", "postmaster.pid"), path.join(dir, "redis", "redis.pid")].map(readPidFile);
       if (pids.some((pid) => pid !== undefined && isAlive(pid))) continue;
       rmSync(dir, { recursive: true, force: true });
