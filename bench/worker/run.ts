@@ -171,7 +171,8 @@ async function main(): Promise<void> {
     console.log("\n| id | what | value | baseline | ratio | target |");
     for (const r of results)
       console.log(`| ${r.id} | ${r.name} | ${r.value} ${r.unit} | ${r.baseline ?? ""}${r.baselineName ? ` (${r.baselineName})` : ""} | ${r.ratio ? r.ratio.toFixed(2) + "×" : ""} | ${r.target ? `${r.target}: ${r.met ? "met" : "MISSED"}` : ""} |`);
-    const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, Node ${process.version}`;
+    // Load average is recorded because these numbers are only comparable on a quiet machine.
+    const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, Node ${process.version}, load average ${os.loadavg()[0]!.toFixed(1)} at the end of the run`;
     mkdirSync(path.join(root, ".tmp", "bench"), { recursive: true });
     writeFileSync(path.join(root, ".tmp", "bench", "worker.json"), JSON.stringify({ suite: "worker", machine, results }, null, 2));
     writeSection(results, machine);
