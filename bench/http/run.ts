@@ -18,6 +18,7 @@
  * Env: HTTP_BENCH_SECONDS (per measurement, default 10), HTTP_BENCH_ROUNDS (default 2),
  * HTTP_BENCH_CONNECTIONS (default 50), HTTP_BENCH_FILES (seeded files, default 200).
  */
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -25,7 +26,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 import { ensureNextBuild, startNextServer } from "../../scripts/lib/app";
-import { freePort } from "../../scripts/lib/process";
+import { freePort, stopPid, waitFor } from "../../scripts/lib/process";
 import { makeTestDir, migrateDatabase, startPostgres } from "../../scripts/lib/services";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -187,6 +188,11 @@ async function main(): Promise<void> {
   await measure(pingUrl, {}, 3);
   await measure(filesUrl, auth, 3);
 
+  // What this machine gives a bare Node.js HTTP server right now (own process, no framework):
+  // the ceiling any Node.js app could reach here, and a gauge of how busy the machine is.
+  const bare = await measureBareNode();
+  log(`bare node:http (reference) ${bare.rps.toFixed(0)} req/s  p50 ${bare.p50} ms  p99 ${bare.p99} ms`);
+
   const files: Measurement[] = [];
   const ping: Measurement[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
@@ -229,6 +235,7 @@ async function main(): Promise<void> {
     { id: "B6-base-rps", name: `baseline GET /api/v1/ping, ${CONNECTIONS} conns`, value: Math.round(p.rps), unit: "req/s" },
     { id: "B6-base-p50", name: "baseline latency p50", value: r1(p.p50), unit: "ms" },
     { id: "B6-base-p99", name: "baseline latency p99", value: r1(p.p99), unit: "ms" },
+    { id: "B6-ref-rps", name: `reference: bare node:http server (no framework), ${CONNECTIONS} conns`, value: Math.round(bare.rps), unit: "req/s" },
   ];
   const errors = [...files, ...ping].reduce((n, m) => n + m.errors, 0);
   const load = { before: r1(loadBefore), max: r1(Math.max(loadBefore, ...files.map((m) => m.load), ...ping.map((m) => m.load))) };
@@ -246,6 +253,19 @@ async function main(): Promise<void> {
   writeFileSync(path.join(root, ".tmp", "bench", "http.json"), JSON.stringify({ suite: "http", machine, results, rounds: { files, ping } }, null, 2));
   updateDoc(results, machine);
   log("wrote .tmp/bench/http.json and docs/BENCHMARKS.md (Control plane (B6))");
+}
+
+/** A bare `node:http` JSON server in its own process, measured like the routes (5 s). */
+async function measureBareNode(): Promise<Measurement> {
+  const port = await freePort();
+  const code = `require("node:http").createServer((q, s) => { s.setHeader("content-type", "application/json"); s.end('{"ok":true}'); }).listen(${port}, "127.0.0.1")`;
+  const child = spawn(process.execPath, ["-e", code], { stdio: "ignore" });
+  try {
+    await waitFor("bare node:http", () => fetch(`http://127.0.0.1:${port}/`).then((r) => r.ok, () => false), { child, timeoutMs: 15_000 });
+    return await measure(`http://127.0.0.1:${port}/`, {}, 5);
+  } finally {
+    await stopPid(child.pid ?? -1, { child });
+  }
 }
 
 /** Waits (bounded) for other work on the machine to calm down, so the numbers are the app's. */
@@ -312,6 +332,8 @@ Notes:
   \`lastUsedAt\` is written at most once a minute per key, off the request path.
 - The baseline \`GET /api/v1/ping\` does neither authentication nor a query: the ratio is what
   Commy adds on top of Next.js's own per-request cost.
+- \`B6-ref-rps\` is a bare \`node:http\` server in its own process measured the same way: the
+  ceiling of any Node.js app on this machine at that moment (and a gauge of how busy it was).
 ${end}`;
   let text = existsSync(doc) ? readFileSync(doc, "utf8") : "# Benchmarks\n\nRecorded by `npm run bench`. Each suite owns its section.\n";
   const i = text.indexOf(start);
