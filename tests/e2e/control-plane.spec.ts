@@ -56,7 +56,7 @@ async function tenantIdOf(page: Page): Promise<string> {
 }
 
 test("an owner signs in, creates a tenant, and invites a member who accepts in their own browser", async ({ page, signIn, openPage }) => {
-  test.setTimeout(120_000);
+  test.setTimeout(180_000);
 
   await test.step("a first-time user is led to create a tenant", async () => {
     await signIn(page, owner);
@@ -110,7 +110,7 @@ test("an owner signs in, creates a tenant, and invites a member who accepts in t
 });
 
 test("an API key is shown once, works against REST, and stops working when revoked", async ({ page, signIn, request }) => {
-  test.setTimeout(90_000);
+  test.setTimeout(120_000);
   await signIn(page, owner, { callbackUrl: `/t/${slug}/api-keys` });
   await expect(page.getByRole("heading", { level: 1, name: "API keys" })).toBeVisible();
   await expect(page.getByText("No API keys yet")).toBeVisible();
@@ -157,7 +157,7 @@ test("an API key is shown once, works against REST, and stops working when revok
 });
 
 test("a shared file is declared with every field explained and errors shown next to fields", async ({ page, signIn }) => {
-  test.setTimeout(90_000);
+  test.setTimeout(120_000);
   await signIn(page, owner, { callbackUrl: `/t/${slug}/files` });
   await expect(page.getByText("No shared files yet")).toBeVisible();
   await page.getByRole("link", { name: "New shared file" }).first().click();
@@ -244,7 +244,7 @@ test("a shared file is declared with every field explained and errors shown next
 });
 
 test("a viewer sees no mutation buttons, and a direct attempt to mutate is refused", async ({ page, signIn, openPage }) => {
-  test.setTimeout(120_000);
+  test.setTimeout(180_000);
   await signIn(page, owner);
   const invitePath = await invite(page, viewer, "Viewer");
 
@@ -311,7 +311,7 @@ test("a viewer sees no mutation buttons, and a direct attempt to mutate is refus
 });
 
 test("the audit log shows all of it, verifies its chain, and exports CSV and JSON Lines", async ({ page, signIn }) => {
-  test.setTimeout(90_000);
+  test.setTimeout(120_000);
   await signIn(page, owner, { callbackUrl: `/t/${slug}/audit` });
   const table = page.getByRole("table", { name: "Audit events, newest first" });
   const expected = [
