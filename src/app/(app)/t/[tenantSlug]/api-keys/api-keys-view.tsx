@@ -200,7 +200,7 @@ function KeysCard() {
             return (
               <tr key={k.id}>
                 <Td className="font-medium">{k.name}</Td>
-                <Td className="font-mono text-xs whitespace-nowrap">{k.prefix}…</Td>
+                <Td className="font-mono text-xs whitespace-nowrap">cmy_{k.prefix}_…</Td>
                 <Td>
                   <div className="flex max-w-xs flex-wrap gap-1">
                     {k.scopes.map((s) => (

@@ -148,7 +148,7 @@ export function AuditView() {
 
       <Card className="mb-6">
         <form
-          className="grid gap-4 sm:grid-cols-2 lg:grid-cols-6 lg:items-end"
+          className="grid gap-4 sm:grid-cols-2 lg:grid-cols-6 lg:items-start"
           onSubmit={(e) => {
             e.preventDefault();
             setFilters(toFilters(form));
@@ -248,7 +248,7 @@ export function AuditView() {
                     {e.actorLabel || e.actorId ? (
                       <button
                         type="button"
-                        className="text-left font-medium hover:underline"
+                        className="max-w-[13rem] text-left font-medium break-all hover:underline"
                         title="Show only this actor's events"
                         onClick={() => {
                           const actor = e.actorId ?? e.actorLabel ?? "";
@@ -277,7 +277,7 @@ export function AuditView() {
                         }}
                       >
                         <span className="font-medium">{e.targetType}</span>
-                        {e.targetId ? <span className="block max-w-[14rem] truncate font-mono text-slate-500">{e.targetId}</span> : null}
+                        {e.targetId ? <span className="block max-w-[10rem] truncate font-mono text-slate-500">{e.targetId}</span> : null}
                       </button>
                     ) : (
                       "—"
