@@ -47,6 +47,7 @@ export class SharedFile {
   /** @internal */ readonly i32: Int32Array;
   /** @internal */ readonly b64: BigInt64Array;
   /** @internal */ readonly u8: Uint8Array;
+  /** @internal */ readonly f64: Float64Array;
   /** @internal */ readonly lockWord: number;
   /** @internal */ readonly lockTimeoutMs: number;
   readonly #layout: NativeLayout;
@@ -69,6 +70,7 @@ export class SharedFile {
     this.i32 = new Int32Array(buffer);
     this.b64 = new BigInt64Array(buffer);
     this.u8 = new Uint8Array(buffer);
+    this.f64 = new Float64Array(buffer);
   }
 
   /**

@@ -26,6 +26,7 @@ export interface StreamHost {
   readonly i32: Int32Array;
   readonly b64: BigInt64Array;
   readonly u8: Uint8Array;
+  readonly f64: Float64Array;
   readonly readOnly: boolean;
   readonly lockWord: number;
   readonly lockTimeoutMs: number;
@@ -383,7 +384,7 @@ export class StreamReader {
   #closed = false;
   readonly #state = new Float64Array(2);
   #lastOut: Uint8Array | null = null;
-  #lastOut32: Int32Array | null = null;
+  #lastOut64: Float64Array | null = null;
   readonly #cursorLoIdx: number;
   readonly #cursorIdx64: number;
 
@@ -437,19 +438,21 @@ export class StreamReader {
         if (fits) {
           const src = slot + STREAM.slotData;
           if (len <= 256) {
-            // Word copy (slot data is 8-aligned); the Int32Array view over
-            // `out` is cached for the usual reused buffer.
+            // 8 bytes per step (slot data is 8-aligned; Float64Array copies
+            // keep the bits, see Variable.readInto); the view over `out` is
+            // cached for the usual reused buffer.
             if (out !== this.#lastOut) {
               this.#lastOut = out;
-              this.#lastOut32 = (out.byteOffset & 3) === 0 ? new Int32Array(out.buffer, out.byteOffset, out.length >> 2) : null;
+              this.#lastOut64 = (out.byteOffset & 7) === 0 ? new Float64Array(out.buffer, out.byteOffset, out.length >> 3) : null;
             }
-            const o32 = this.#lastOut32;
+            const o64 = this.#lastOut64;
             let i = 0;
-            if (o32 !== null) {
-              const words = len >> 2;
-              const w = src >> 2;
-              for (; i < words; i++) o32[i] = i32[w + i]!;
-              i <<= 2;
+            if (o64 !== null) {
+              const n8 = len >> 3;
+              const s8 = src >> 3;
+              const f64 = host.f64;
+              for (; i < n8; i++) o64[i] = f64[s8 + i]!;
+              i <<= 3;
             }
             for (; i < len; i++) out[i] = u8[src + i]!;
           } else out.set(u8.subarray(src, src + len));

@@ -2,12 +2,15 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
 import { SharedFile } from "../../native/lib/index.js";
-import { finished, printed, sleep, spawnHelper, tempDir } from "./helpers/util.js";
+import { finished, printed, sleep, spawnHelper, tempDir, killHelpers } from "./helpers/util.js";
 
 let dir: string;
 let cleanup: () => void;
 beforeEach(() => ({ dir, cleanup } = tempDir()));
-afterEach(() => cleanup());
+afterEach(async () => {
+  await killHelpers(); // never leave a helper running, even after a failure or timeout
+  cleanup();
+});
 
 describe("variables across processes", () => {
   it.each(["reader-rw", "reader-ro"])(

@@ -4,12 +4,15 @@ import { join } from "node:path";
 import { afterEach, beforeEach, expect, it } from "vitest";
 
 import { SharedFile } from "../../native/lib/index.js";
-import { finished, spawnHelper, tempDir } from "./helpers/util.js";
+import { finished, spawnHelper, tempDir, killHelpers } from "./helpers/util.js";
 
 let dir: string;
 let cleanup: () => void;
 beforeEach(() => ({ dir, cleanup } = tempDir()));
-afterEach(() => cleanup());
+afterEach(async () => {
+  await killHelpers(); // never leave a helper running, even after a failure or timeout
+  cleanup();
+});
 
 it("a read-only mapping cannot be written: the wrapper refuses, a raw store faults, the file is unchanged", async () => {
   const path = join(dir, "vars");

@@ -3,12 +3,15 @@ import { join } from "node:path";
 import { afterEach, beforeEach, expect, it } from "vitest";
 
 import { SharedFile } from "../../native/lib/index.js";
-import { checksumOk, checksummedValue, finished, printed, sleep, spawnHelper, tempDir, type HelperResult } from "./helpers/util.js";
+import { checksumOk, checksummedValue, finished, printed, sleep, spawnHelper, tempDir, type HelperResult, killHelpers } from "./helpers/util.js";
 
 let dir: string;
 let cleanup: () => void;
 beforeEach(() => ({ dir, cleanup } = tempDir()));
-afterEach(() => cleanup());
+afterEach(async () => {
+  await killHelpers(); // never leave a helper running, even after a failure or timeout
+  cleanup();
+});
 
 it("writers SIGKILLed at random moments: readers never see a torn value and surviving writers keep going", async () => {
   const path = join(dir, "vars");

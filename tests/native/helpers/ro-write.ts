@@ -1,6 +1,7 @@
 // Opens a file read-only and writes through the mapping behind the wrapper's
 // back. A PROT_READ mapping makes this fault: the process must die (SIGSEGV
 // or SIGBUS) before it can print "wrote". args: path
+import "./orphan-guard.js";
 import { SharedFile } from "../../../native/lib/index.js";
 
 const f = SharedFile.open(process.argv[2]!, { readOnly: true });

@@ -2,6 +2,7 @@
 // Verifies checksums and per-producer order.
 // args: path expected idleMs readOnly(0|1) from [stopProducer stopN]
 // (with stopProducer/stopN: also stop once that producer's message stopN arrived)
+import "./orphan-guard.js";
 import { SharedFile } from "../../../native/lib/index.js";
 import { fnv1a } from "./util.js";
 

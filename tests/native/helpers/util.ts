@@ -43,12 +43,33 @@ export function checksumOk(v: Uint8Array, len: number): boolean {
   return new DataView(v.buffer, v.byteOffset).getUint32(0, true) === fnv1a(v, 4, len);
 }
 
-/** Spawns `node --import tsx tests/native/helpers/<script>` with args. */
-export function spawnHelper(script: string, args: string[]): ChildProcess {
-  return spawn(process.execPath, ["--import", "tsx", join(root, "tests/native/helpers", script), ...args], {
+const live = new Set<ChildProcess>();
+
+/** Spawns `node --import tsx tests/native/helpers/<script>` with args. Every
+ * child is tracked until it exits; {@link killHelpers} (called from each
+ * test file's afterEach) SIGKILLs the ones still running, and the helpers
+ * exit by themselves when this process dies (orphan-guard.ts). */
+export function spawnHelper(script: string, args: string[], env?: Record<string, string>): ChildProcess {
+  const child = spawn(process.execPath, ["--import", "tsx", join(root, "tests/native/helpers", script), ...args], {
     cwd: root,
     stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...env, COMMY_TEST_PARENT_PID: String(process.pid) },
   });
+  live.add(child);
+  child.once("exit", () => live.delete(child));
+  return child;
+}
+
+/** SIGKILLs every helper still running and waits for them to exit. */
+export async function killHelpers(): Promise<void> {
+  const waits: Promise<void>[] = [];
+  for (const c of live) {
+    if (c.exitCode !== null || c.signalCode !== null) continue;
+    waits.push(new Promise<void>((r) => c.once("exit", () => r())));
+    c.kill("SIGKILL");
+  }
+  await Promise.all(waits);
+  live.clear();
 }
 
 export interface HelperResult {

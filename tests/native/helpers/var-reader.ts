@@ -1,6 +1,7 @@
 // Reads one variable continuously, verifying every value, until the
 // variable "stop" is written (or durationMs passed).
 // args: path name durationMs ; prints {reads, torn, changes, lastVersion}
+import { parentGone } from "./orphan-guard.js";
 import { SharedFile } from "../../../native/lib/index.js";
 import { checksumOk } from "./util.js";
 
@@ -15,7 +16,7 @@ let torn = 0;
 let changes = 0;
 let last = -1;
 process.stdout.write("ready\n");
-while (Date.now() < end && stop.version === 0) {
+while (Date.now() < end && stop.version === 0 && !parentGone()) {
   for (let k = 0; k < 1000; k++) {
     const len = v.readInto(out);
     reads++;

@@ -2,6 +2,7 @@
 // pausing now and then so the reader must really wait.
 // Reader role: waits (notify mode) for changes until it saw `count`, checks
 // that values and versions only move forward. args: role path count
+import "./orphan-guard.js";
 import { SharedFile } from "../../../native/lib/index.js";
 
 const [role, path, countArg] = process.argv.slice(2);

@@ -1,5 +1,6 @@
 // Writes checksummed values to one variable forever (until killed).
 // args: path name writerId maxLen
+import { parentGone } from "./orphan-guard.js";
 import { SharedFile } from "../../../native/lib/index.js";
 import { checksummedValue } from "./util.js";
 
@@ -12,4 +13,7 @@ const v = f.variable(name!);
 // a SIGKILL then usually lands while the slot lock is held.
 const pool = Array.from({ length: 16 }, (_, i) => checksummedValue(8 + ((i * 7919 + id * 104729) % (maxLen - 7)), id * 1000 + i));
 process.stdout.write("ready\n");
-for (let i = 0; ; i++) v.write(pool[i & 15]!);
+for (let i = 0; ; i++) {
+  v.write(pool[i & 15]!);
+  if ((i & 4095) === 0) parentGone();
+}
