@@ -332,6 +332,12 @@ Notes:
   \`lastUsedAt\` is written at most once a minute per key, off the request path.
 - The baseline \`GET /api/v1/ping\` does neither authentication nor a query: the ratio is what
   Commy adds on top of Next.js's own per-request cost.
+- Where the time goes (CPU profile of \`next start\` under the ping load, this VM): Next.js's
+  app-route pipeline (web-stream request/response adaptation, tracing, several socket writes
+  per response) costs milliseconds of CPU per request here, i.e. the baseline itself sits far
+  below 1,000 req/s on this machine; Commy's own work per authenticated read (key check, one
+  prepared query on a plain \`pg\` pool, JSON) is the difference between the two rows. The
+  documented lever beyond one process is more replicas (the control plane is stateless).
 - \`B6-ref-rps\` is a bare \`node:http\` server in its own process measured the same way: the
   ceiling of any Node.js app on this machine at that moment (and a gauge of how busy it was).
 ${end}`;
