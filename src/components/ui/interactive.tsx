@@ -141,3 +141,62 @@ export function ConfirmDialog({
     </dialog>
   );
 }
+
+/**
+ * A modal dialog on <dialog> (focus trap, Escape, the dialog role) for content that is not a
+ * plain confirmation, e.g. a small form followed by a result.
+ */
+export function Dialog({
+  open,
+  title,
+  description,
+  children,
+  onClose,
+  dismissible = true,
+}: {
+  open: boolean;
+  title: string;
+  description?: ReactNode;
+  children: ReactNode;
+  onClose: () => void;
+  /** False while a request runs: Escape does nothing. */
+  dismissible?: boolean;
+}) {
+  const ref = useRef<HTMLDialogElement>(null);
+  const titleId = useId();
+  const descId = useId();
+  useEffect(() => {
+    const dialog = ref.current;
+    if (!dialog) return;
+    if (open && !dialog.open) dialog.showModal();
+    else if (!open && dialog.open) dialog.close();
+  }, [open]);
+  return (
+    <dialog
+      ref={ref}
+      aria-labelledby={titleId}
+      aria-describedby={description ? descId : undefined}
+      onClose={onClose}
+      onCancel={(e) => {
+        if (!dismissible) e.preventDefault();
+      }}
+      className="m-auto w-[min(40rem,calc(100vw-2rem))] rounded-lg bg-white p-0 text-slate-900 shadow-xl ring-1 ring-slate-200 backdrop:bg-slate-950/50 dark:bg-slate-900 dark:text-slate-100 dark:ring-slate-700"
+    >
+      {open ? (
+        <div className="space-y-4 p-6">
+          <div>
+            <h2 id={titleId} className="text-lg font-semibold">
+              {title}
+            </h2>
+            {description ? (
+              <p id={descId} className="mt-1 text-sm text-slate-600 dark:text-slate-300">
+                {description}
+              </p>
+            ) : null}
+          </div>
+          {children}
+        </div>
+      ) : null}
+    </dialog>
+  );
+}
