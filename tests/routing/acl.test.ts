@@ -90,8 +90,15 @@ describe("tenant isolation with Redis ACL users", () => {
     const c = createRedisClient({ url: redis.url, username: "commy-t-temp", password: "secret-t" }, "commands");
     await connectClient(c);
     await c.call("XADD", [fileKeys({ tenantId: "temp", fileId: "f" }).stream, "*", "v", "1"]);
+    // Redis drops every connection of a deleted user: the open one is closed by the server...
+    const closed = new Promise<void>((resolve) => c.once("close", () => resolve()));
     await revokeTenantRedisUser(admin, "temp");
-    await expect(c.call("XADD", [fileKeys({ tenantId: "temp", fileId: "f" }).stream, "*", "v", "1"])).rejects.toThrow();
+    await closed;
     c.disconnect();
+    // ...and the credentials no longer authenticate a new one.
+    const again = createRedisClient({ url: redis.url, username: "commy-t-temp", password: "secret-t" }, "commands");
+    again.on("error", () => undefined);
+    await expect(connectClient(again)).rejects.toThrow(/WRONGPASS/);
+    again.disconnect();
   });
 });
