@@ -11,7 +11,7 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { cpus, tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -23,6 +23,7 @@ const work = mkdtempSync(join(existsSync("/dev/shm") ? "/dev/shm" : tmpdir(), "c
 const started: ChildProcess[] = [];
 const results: Record<string, unknown> = {};
 const notes: string[] = [];
+const loadAtStart = loadavg().map((l) => l.toFixed(2)).join(", ");
 
 type Json = Record<string, number>;
 
@@ -36,8 +37,8 @@ function freePort(): Promise<number> {
   });
 }
 
-function launch(cmd: string, args: string[]): { child: ChildProcess; out: Promise<string>; ready: Promise<void> } {
-  const child = spawn(cmd, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+function launch(cmd: string, args: string[], env?: Record<string, string>): { child: ChildProcess; out: Promise<string>; ready: Promise<void> } {
+  const child = spawn(cmd, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
   started.push(child);
   let stdout = "";
   let stderr = "";
@@ -61,7 +62,8 @@ function launch(cmd: string, args: string[]): { child: ChildProcess; out: Promis
   return { child, out, ready: readyOrExit };
 }
 
-const tsTrial = (file: string, args: string[]) => launch(process.execPath, ["--import", "tsx", join(trials, file), ...args]);
+const tsTrial = (file: string, args: string[], env?: Record<string, string>) =>
+  launch(process.execPath, ["--import", "tsx", join(trials, file), ...args], env);
 
 function lastJson(out: string): Json {
   return JSON.parse(out.trim().split("\n").pop()!) as Json;
@@ -135,7 +137,7 @@ async function main(): Promise<void> {
 
   // ---- B2 ----
   process.stderr.write("B2 busy-poll round trip\n");
-  const spinRounds = "20000";
+  const spinRounds = "100000";
   await attempt("B2.commy_spin", () => {
     const p = createVars("b2");
     return pair(tsTrial("commy.ts", ["pong", p, "spin", spinRounds]), () => tsTrial("commy.ts", ["ping", p, "spin", spinRounds]), "second");
@@ -151,12 +153,17 @@ async function main(): Promise<void> {
 
   // ---- B3 ----
   process.stderr.write("B3 notify (event-loop friendly) round trip\n");
-  const notifyRounds = "3000";
+  const notifyRounds = "10000";
   await attempt("B3.commy_notify", () => {
     const p = createVars("b3");
     return pair(tsTrial("commy.ts", ["pong", p, "notify", notifyRounds]), () => tsTrial("commy.ts", ["ping", p, "notify", notifyRounds]), "second");
   });
-  await attempt("B3.commy_notify_spin50us", () => {
+  await attempt("B3.commy_notify_threads", () => {
+    const p = createVars("b3t");
+    const env = { COMMY_WAIT_BACKEND: "threads" };
+    return pair(tsTrial("commy.ts", ["pong", p, "notify", notifyRounds], env), () => tsTrial("commy.ts", ["ping", p, "notify", notifyRounds], env), "second");
+  });
+  await attempt("B3.commy_notify_spin20us", () => {
     const p = createVars("b3s");
     return pair(tsTrial("commy.ts", ["pong", p, "notify-spin", notifyRounds]), () => tsTrial("commy.ts", ["ping", p, "notify-spin", notifyRounds]), "second");
   });
@@ -211,7 +218,8 @@ function report(seconds: number): void {
   const b2 = num("B2.commy_spin", "p50_ns");
   const c = num("B2.c_cacheline", "p50_ns");
   const b3 = num("B3.commy_notify", "p50_ns");
-  const b3s = num("B3.commy_notify_spin50us", "p50_ns");
+  const b3s = num("B3.commy_notify_spin20us", "p50_ns");
+  const b3t = num("B3.commy_notify_threads", "p50_ns");
   const fx = num("B3.c_futex", "p50_ns");
   const b4b = num("B4.commy_batch", "msgs_per_s");
   const b4s = num("B4.commy_single", "msgs_per_s");
@@ -219,21 +227,22 @@ function report(seconds: number): void {
   const rows: string[][] = [
     ["B1", "read 64 B variable (JS, median of 7 runs)", fmtNs(b1), "≤ 100 ns", verdict(b1 === null ? null : b1 <= 100), `Redis GET ${fmtNs(num("B1.redis_get", "ns_per_op"))} = ${ratio(num("B1.redis_get", "ns_per_op"), b1)} slower`],
     ["B2", "busy-poll round trip p50 / p99", `${fmtNs(b2)} / ${fmtNs(num("B2.commy_spin", "p99_ns"))}`, "p50 ≤ 2× C", verdict(b2 === null || c === null ? null : b2 <= 2 * c), `C cache-line ${fmtNs(c)} / ${fmtNs(num("B2.c_cacheline", "p99_ns"))} (${ratio(b2, c)}); Unix socket ${fmtNs(num("B2.unix_socket", "p50_ns"))} (${ratio(num("B2.unix_socket", "p50_ns"), b2)} slower); NATS req/rep ${fmtNs(num("B2.nats_request", "p50_ns"))} (${ratio(num("B2.nats_request", "p50_ns"), b2)} slower)`],
-    ["B3", "notify round trip p50 / p99", `${fmtNs(b3)} / ${fmtNs(num("B3.commy_notify", "p99_ns"))}`, "p50 ≤ 1.5× futex", verdict(b3 === null || fx === null ? null : b3 <= 1.5 * fx), `raw futex ${fmtNs(fx)} / ${fmtNs(num("B3.c_futex", "p99_ns"))} (${ratio(b3, fx)}); with spinMicros=50: ${fmtNs(b3s)} (${ratio(b3s, fx)})`],
+    ["B3", "notify round trip p50 / p99", `${fmtNs(b3)} / ${fmtNs(num("B3.commy_notify", "p99_ns"))}`, "p50 ≤ 1.5× futex", verdict(b3 === null || fx === null ? null : b3 <= 1.5 * fx), `raw futex ${fmtNs(fx)} / ${fmtNs(num("B3.c_futex", "p99_ns"))} (${ratio(b3, fx)}); backend ${SharedFile.waitBackend().backend}; waiter-thread fallback ${fmtNs(b3t)} (${ratio(b3t, fx)}); spin-then-park spinMicros=20: ${fmtNs(b3s)} / ${fmtNs(num("B3.commy_notify_spin20us", "p99_ns"))} (${ratio(b3s, fx)})`],
     ["B4", "stream 64 B, batched", fmtRate(b4b), "≥ 10 M/s", verdict(b4b === null ? null : b4b >= 10e6), `Unix socket batched ${fmtRate(num("B4.unix_socket_batch", "msgs_per_s"))} (${ratio(b4b, num("B4.unix_socket_batch", "msgs_per_s"))}); NATS pub/sub ${fmtRate(num("B4.nats_pubsub", "msgs_per_s"))} (${ratio(b4b, num("B4.nats_pubsub", "msgs_per_s"))})`],
     ["B4", "stream 64 B, one at a time", fmtRate(b4s), "≥ 1 M/s", verdict(b4s === null ? null : b4s >= 1e6), `Unix socket one write per message ${fmtRate(num("B4.unix_socket_single", "msgs_per_s"))} (${ratio(b4s, num("B4.unix_socket_single", "msgs_per_s"))})`],
   ];
   const header = ["id", "what", "Commy", "target", "verdict", "baselines (same run)"];
   const table = [header, header.map(() => "---"), ...rows].map((r) => `| ${r.join(" | ")} |`).join("\n");
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, Node ${process.version}, ${process.platform} ${process.arch}`;
-  console.log(`\nNative data plane (B1–B4) — ${machine}; total ${seconds.toFixed(0)} s\n`);
+  const load = loadavg().map((l) => l.toFixed(2)).join(", ");
+  console.log(`\nNative data plane (B1–B4) — ${machine}; total ${seconds.toFixed(0)} s; load average at start ${loadAtStart}, at end ${load}\n`);
   console.log(table);
   if (notes.length) console.log("\nNotes:\n" + notes.map((n) => `- ${n}`).join("\n"));
   const outDir = join(root, ".tmp/bench");
   mkdirSync(outDir, { recursive: true });
   writeFileSync(
     join(outDir, "native.json"),
-    JSON.stringify({ machine, date: new Date().toISOString(), seconds, results, table, notes }, null, 2),
+    JSON.stringify({ machine, date: new Date().toISOString(), seconds, loadAtStart, loadAtEnd: load, results, table, notes }, null, 2),
   );
   console.log(`\nwrote .tmp/bench/native.json`);
 }

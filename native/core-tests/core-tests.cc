@@ -28,6 +28,9 @@
 #include "../src/participants.h"
 #include "../src/ring.h"
 #include "../src/seqlock.h"
+#include "../src/futex-ring.h"
+
+#include <poll.h>
 
 using namespace commy;
 
@@ -540,6 +543,94 @@ static void TestParticipants() {
   CHECK(Participants::Register(img.p) == 0);  // full of live (this) thread entries
 }
 
+// tryAppendPacked's core: the longest prefix that fits, Ok with 0 when full.
+static void TestPartialAppend() {
+  Image img;
+  CreateSpec spec = StreamSpec(true);
+  spec.capacity = 8;
+  BuildImage(spec, &img);
+  const Layout& l = img.layout;
+  int32_t me = Participants::Register(img.p);
+  CHECK(Ring::RegisterConsumer(img.p, l, me, 0) >= 0);
+  uint8_t data[5 * 16] = {};
+  uint32_t lens[5] = {16, 16, 16, 16, 16};
+  uint64_t first = 0;
+  uint32_t n = 0;
+  CHECK(Ring::AppendLocked(img.p, l, data, lens, 5, true, &first, &n).ok() && n == 5 && first == 0);
+  CHECK(Ring::AppendLocked(img.p, l, data, lens, 5, true, &first, &n).ok() && n == 3 && first == 5);
+  CHECK(Ring::AppendLocked(img.p, l, data, lens, 5, true, &first, &n).ok() && n == 0);
+  CHECK(Is(Ring::AppendLocked(img.p, l, data, lens, 1, &first), code::kStreamFull));
+  CHECK(Ring::LoadHead(img.p, l) == 8);
+  CHECK(AtomicLoad32(Ring::Control(img.p, l) + strm::kRefused) == 3);
+}
+
+// io_uring FUTEX_WAIT on a MAP_SHARED word, woken by a classic FUTEX_WAKE
+// from another process; timeouts and cancellation complete it too.
+static int WaitReadable(int fd, int ms) {
+  pollfd p{fd, POLLIN, 0};
+  return poll(&p, 1, ms);
+}
+static void TestFutexRing() {
+  FutexRing ring;
+  const char* why = "";
+  if (!ring.Init(&why)) {
+    std::printf("futex ring: skipped (%s)\n", why);
+    return;
+  }
+  auto* word = static_cast<uint32_t*>(mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0));
+  *word = 5;
+  CHECK(ring.QueueWait(word, 5, -1, 100) && ring.Submit());
+  pid_t child = fork();
+  if (child == 0) {
+    usleep(20000);
+    __atomic_store_n(word, 6, __ATOMIC_SEQ_CST);
+    Futex::WakeAll(word);
+    _exit(0);
+  }
+  int res = 1, got = 0;
+  for (int i = 0; i < 50 && !got; i++) {
+    WaitReadable(ring.fd(), 100);
+    ring.Drain([&](uint64_t ud, int r) {
+      if (ud == 100) res = r, got = 1;
+    });
+  }
+  waitpid(child, nullptr, 0);
+  CHECK(got == 1 && res == 0 && __atomic_load_n(word, __ATOMIC_SEQ_CST) == 6);
+  // Value already different: -EAGAIN at once.
+  got = 0;
+  CHECK(ring.QueueWait(word, 5, -1, 101) && ring.Submit());
+  for (int i = 0; i < 50 && !got; i++) {
+    WaitReadable(ring.fd(), 100);
+    ring.Drain([&](uint64_t ud, int r) {
+      if (ud == 101) res = r, got = 1;
+    });
+  }
+  CHECK(got == 1 && res == -EAGAIN);
+  // Linked timeout: the wait completes cancelled.
+  got = 0;
+  CHECK(ring.QueueWait(word, 6, 5000000, 102) && ring.Submit());
+  for (int i = 0; i < 50 && !got; i++) {
+    WaitReadable(ring.fd(), 100);
+    ring.Drain([&](uint64_t ud, int r) {
+      if (ud == 102) res = r, got = 1;
+    });
+  }
+  CHECK(got == 1 && res == -ECANCELED);
+  // Explicit cancellation.
+  got = 0;
+  CHECK(ring.QueueWait(word, 6, -1, 103) && ring.Submit());
+  CHECK(ring.QueueCancel(103) && ring.Submit());
+  for (int i = 0; i < 50 && !got; i++) {
+    WaitReadable(ring.fd(), 100);
+    ring.Drain([&](uint64_t ud, int r) {
+      if (ud == 103) res = r, got = 1;
+    });
+  }
+  CHECK(got == 1 && res == -ECANCELED);
+  munmap(word, 4096);
+  std::printf("futex ring: wake, mismatch, timeout, cancel ok\n");
+}
+
 int main(int argc, char** argv) {
   int fuzz_cases = argc > 1 ? std::atoi(argv[1]) : 120000;
   TestRoundTrip();
@@ -549,6 +640,8 @@ int main(int argc, char** argv) {
   FuzzStreamReader(fuzz_cases / 2);
   TestSeqlockThreads();
   TestRingThreads();
+  TestPartialAppend();
+  TestFutexRing();
   TestKilledWriters(200);
   TestKilledProducers(150);
   std::printf("core-tests: %d passed, %d failed\n", g_passed, g_failed);

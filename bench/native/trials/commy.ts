@@ -5,14 +5,15 @@
 //   consume PATH MODE COUNT            B4 consumer: messages/s
 //   produce PATH MODE COUNT            B4 producer
 // MODE: spin | notify | notify-spin (B2/B3), single | batch (B4)
-import { CommyError, SharedFile } from "../../../native/lib/index.js";
+import { SharedFile } from "../../../native/lib/index.js";
 import { emit, latencyStats, now } from "./common.js";
 
 const [role, path, mode, countArg] = process.argv.slice(2) as [string, string, string, string];
 const count = Number(countArg);
 
 function waitOpts(): { mode: "spin" | "notify"; spinMicros: number } {
-  return mode === "spin" ? { mode: "spin", spinMicros: 0 } : { mode: "notify", spinMicros: mode === "notify-spin" ? 50 : 0 };
+  // notify-spin: spin-then-park, polling on the JS thread for 20 µs first.
+  return mode === "spin" ? { mode: "spin", spinMicros: 0 } : { mode: "notify", spinMicros: mode === "notify-spin" ? 20 : 0 };
 }
 
 if (role === "read") {
@@ -43,7 +44,7 @@ if (role === "read") {
     last = ping.lastVersion;
     pong.write(buf);
   }
-  emit({ done: count });
+  emit({ done: count, backend: SharedFile.waitBackend().backend });
 } else if (role === "ping") {
   const f = SharedFile.open(path);
   const ping = f.variable("ping");
@@ -87,32 +88,33 @@ if (role === "read") {
   const seconds = (now() - t0) / 1e9;
   emit({ messages: got, seconds, msgs_per_s: Math.round(got / seconds), lost: r.lost });
 } else if (role === "produce") {
+  // Backpressure without exceptions: tryAppendPacked/tryAppend return what
+  // they appended; when the ring is full, waitForSpace spins 20 µs on this
+  // thread, then parks until the consumer advances.
   const f = SharedFile.open(path);
   const s = f.stream;
   let sent = 0;
   let full = 0;
+  const waitOpts = { mode: "notify" as const, spinMicros: 20 };
   if (mode === "batch") {
     const batch = 256;
     const data = new Uint8Array(batch * 64).fill(3);
     const lens = new Uint32Array(batch).fill(64);
     while (sent < count) {
-      try {
-        s.appendPacked(data, lens, Math.min(batch, count - sent));
-        sent += Math.min(batch, count - sent);
-      } catch (e) {
-        if (!(e instanceof CommyError && e.code === "COMMY_E_STREAM_FULL")) throw e;
+      const n = s.tryAppendPacked(data, lens, Math.min(batch, count - sent));
+      sent += n;
+      if (n === 0) {
         full++;
+        await s.waitForSpace(batch, waitOpts);
       }
     }
   } else {
     const msg = new Uint8Array(64).fill(3);
     while (sent < count) {
-      try {
-        s.append(msg);
-        sent++;
-      } catch (e) {
-        if (!(e instanceof CommyError && e.code === "COMMY_E_STREAM_FULL")) throw e;
+      if (s.tryAppend(msg) >= 0) sent++;
+      else {
         full++;
+        await s.waitForSpace(1, waitOpts);
       }
     }
   }
