@@ -12,7 +12,7 @@ import { formatDateTime, formatRelative, humanize } from "~/components/ui/format
 import { ConfirmDialog, Dialog, SecretOnce } from "~/components/ui/interactive";
 import { Badge, Card, EmptyState, PageHeader, Skeleton, Table, Td } from "~/components/ui/layout";
 import { type RouterOutputs, useTRPC } from "~/trpc/react";
-import { AttachmentsTable } from "./attachments-table";
+import { AttachmentsTable } from "~/components/tenant/attachments-table";
 import { WorkerSettingsCard } from "./worker-settings";
 
 type NodeItem = RouterOutputs["node"]["list"]["items"][number];

@@ -5,6 +5,7 @@ import { useRouter } from "next/navigation";
 import { useState } from "react";
 
 import { ENUM_HELP, valueLabel } from "~/components/shared-files/labels";
+import { AttachmentsTable } from "~/components/tenant/attachments-table";
 import { tenantHref, useTenant } from "~/components/tenant/tenant-context";
 import { Button, LinkButton } from "~/components/ui/button";
 import { errorCodeOf, ErrorAlert, messageOf } from "~/components/ui/errors";
@@ -174,6 +175,7 @@ export function SharedFileDetail({ name }: { name: string }) {
           />
         </Card>
       </div>
+      {tenant.can("node:read") ? <FileAttachments fileId={f.id} fileName={f.name} /> : null}
       <ConfirmDialog
         open={deleting}
         title={`Delete “${f.name}”?`}
@@ -190,5 +192,26 @@ export function SharedFileDetail({ name }: { name: string }) {
         Workers stop offering it and attached clients are detached. Its data on the nodes is removed.
       </ConfirmDialog>
     </>
+  );
+}
+
+/** Processes attached to this file right now, on every node; refreshed every 3 seconds. */
+function FileAttachments({ fileId, fileName }: { fileId: string; fileName: string }) {
+  const tenant = useTenant();
+  const trpc = useTRPC();
+  const q = useQuery(trpc.nodeAdmin.attachments.queryOptions({ tenantId: tenant.id, sharedFileId: fileId }, { refetchInterval: 3_000 }));
+  return (
+    <Card
+      className="mt-6"
+      title="Live attachments"
+      description="Processes attached to this file right now, as their workers report them. Refreshes every 3 seconds."
+    >
+      <AttachmentsTable
+        query={q}
+        caption={`Live attachments of ${fileName}`}
+        show="node"
+        empty="No process is attached to this file right now."
+      />
+    </Card>
   );
 }
