@@ -91,7 +91,7 @@ export async function createJoinToken(
     const created = await tx.nodeJoinToken.create({
       data: { tenantId: ctx.tenantId, tokenHash: sha256(token), labels, expiresAt, createdById: ctx.actor.type === "USER" ? ctx.actor.userId : null },
     });
-    await recordAudit(tx, ctx, { action: "node.join_token_created", target: { type: "NodeJoinToken", id: created.id }, after: { labels, expiresAt } });
+    await recordAudit(tx, ctx, { action: "node.join_token_created", target: { type: "nodeJoinToken", id: created.id }, after: { labels, expiresAt } });
     return created;
   });
   const labelFlags = Object.entries(labels)
@@ -111,7 +111,7 @@ export async function revokeJoinToken(ctx: TenantContext, input: { id: string })
   await db.$transaction(async (tx) => {
     const n = await tx.nodeJoinToken.updateMany({ where: { id: input.id, tenantId: ctx.tenantId, usedAt: null }, data: { expiresAt: new Date() } });
     if (n.count === 0) throw AppError.notFound("Unused join token");
-    await recordAudit(tx, ctx, { action: "node.join_token_revoked", target: { type: "NodeJoinToken", id: input.id } });
+    await recordAudit(tx, ctx, { action: "node.join_token_revoked", target: { type: "nodeJoinToken", id: input.id } });
   });
 }
 
@@ -151,7 +151,7 @@ export async function exchangeJoinToken(input: JoinRequest, meta: RequestMeta): 
     await recordAudit(
       tx,
       { actor: nodeActor({ nodeId: node.id, tenantId: node.tenantId, name }), tenantId: node.tenantId, meta },
-      { action: "node.joined", target: { type: "Node", id: node.id }, after: { name, hostname: input.hostname, version: input.version, labels, capabilities: input.capabilities } },
+      { action: "node.joined", target: { type: "node", id: node.id }, after: { name, hostname: input.hostname, version: input.version, labels, capabilities: input.capabilities } },
     );
     return { nodeId: node.id, tenantId: node.tenantId, name, credential, heartbeatIntervalMs: settings.settings.heartbeatIntervalMs };
   });
@@ -248,7 +248,7 @@ export async function updateWorkerSettings(ctx: TenantContext, input: unknown): 
   }
   return db.$transaction(async (tx) => {
     const { before, after } = await writeSettingsVersion(tx, ctx, parsed.data);
-    await recordAudit(tx, ctx, { action: "settings.updated", target: { type: "WorkerSettings", id: String(after.version) }, before, after });
+    await recordAudit(tx, ctx, { action: "settings.updated", target: { type: "workerSettings", id: String(after.version) }, before, after });
     return after;
   });
 }
@@ -260,7 +260,7 @@ export async function rollbackWorkerSettings(ctx: TenantContext, input: { versio
     const old = await tx.workerSettings.findUnique({ where: { tenantId_version: { tenantId: ctx.tenantId, version: input.version } } });
     if (!old) throw AppError.notFound("Settings version");
     const { before, after } = await writeSettingsVersion(tx, ctx, WorkerSettingsSchema.parse(old.settings));
-    await recordAudit(tx, ctx, { action: "settings.rolled_back", target: { type: "WorkerSettings", id: String(after.version) }, before, after: { ...after, from: input.version } });
+    await recordAudit(tx, ctx, { action: "settings.rolled_back", target: { type: "workerSettings", id: String(after.version) }, before, after: { ...after, from: input.version } });
     return after;
   });
 }
@@ -322,8 +322,8 @@ export async function syncAttachments(node: AuthenticatedNode, reports: Attachme
       });
     const ctx = { actor: nodeActor(node), tenantId: node.tenantId, meta };
     for (const r of fresh)
-      await recordAudit(tx, ctx, { action: "attachment.opened", target: { type: "SharedFile", id: r.sharedFileId }, after: { attachmentId: r.id, pid: r.pid, side: r.side, transport: r.transport, reason: r.reason, apiKeyId: r.apiKeyId } });
-    for (const a of gone) await recordAudit(tx, ctx, { action: "attachment.closed", target: { type: "SharedFile", id: a.sharedFileId }, before: { attachmentId: a.id, pid: a.pid, side: a.side } });
+      await recordAudit(tx, ctx, { action: "attachment.opened", target: { type: "sharedFile", id: r.sharedFileId }, after: { attachmentId: r.id, pid: r.pid, side: r.side, transport: r.transport, reason: r.reason, apiKeyId: r.apiKeyId } });
+    for (const a of gone) await recordAudit(tx, ctx, { action: "attachment.closed", target: { type: "sharedFile", id: a.sharedFileId }, before: { attachmentId: a.id, pid: a.pid, side: a.side } });
     return { added: fresh.length, removed: gone.length };
   });
 }
@@ -354,7 +354,7 @@ async function changeNodeStatus(ctx: TenantContext, nodeId: string, to: "REVOKED
     if (to === "REVOKED") await tx.attachment.deleteMany({ where: { nodeId: node.id } });
     await recordAudit(tx, ctx, {
       action: to === "REVOKED" ? "node.revoked" : to === "DRAINING" ? "node.drained" : "node.updated",
-      target: { type: "Node", id: node.id },
+      target: { type: "node", id: node.id },
       before: { status: node.status },
       after: { status: to },
     });

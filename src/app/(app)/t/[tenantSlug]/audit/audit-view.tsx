@@ -56,7 +56,7 @@ function exportHref(tenantId: string, format: "csv" | "jsonl", filters: Filters)
 }
 
 /** Target types the services record (suggestions for the Target filter). */
-const TARGET_TYPES = ["tenant", "user", "invitation", "apiKey", "sharedFile", "SharedFile", "Node", "NodeJoinToken", "WorkerSettings"];
+const TARGET_TYPES = ["tenant", "user", "invitation", "apiKey", "sharedFile", "node", "nodeJoinToken", "workerSettings"];
 
 const OUTCOME_TONE: Record<string, BadgeTone> = { SUCCESS: "green", DENIED: "orange", FAILURE: "red" };
 const ACTOR_LABEL: Record<string, string> = {
