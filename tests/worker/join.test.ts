@@ -45,6 +45,7 @@ describe("join tokens", () => {
       // The join is audited, by the node.
       const audit = await db.auditEvent.findFirst({ where: { tenantId: t.tenantId, action: "node.joined" } });
       expect(audit?.actorType).toBe("NODE");
+      expect(audit?.targetType).toBe("node");
 
       const reuse = await postJoin(token.token);
       expect(reuse.status).toBe(401);
@@ -110,6 +111,7 @@ describe("running node", () => {
       await eventually(async () => (await metric()) === rolled.version, 5000, "rollback applied");
       const audit = await db.auditEvent.findMany({ where: { tenantId: t.tenantId, action: { in: ["settings.updated", "settings.rolled_back"] } } });
       expect(audit.length).toBeGreaterThanOrEqual(2);
+      expect(audit.map((e) => e.targetType)).toEqual(audit.map(() => "workerSettings"));
       const health = (await (await fetch(`http://127.0.0.1:${w.httpPort}/healthz`)).json()) as { status: string };
       expect(health.status).toBe("running");
     } finally {
