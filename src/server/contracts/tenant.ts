@@ -117,3 +117,18 @@ export const ZInvitation = z.object({
   invitedById: z.string().nullable(),
 });
 export type TInvitation = z.infer<typeof ZInvitation>;
+
+/**
+ * "Acme Robotics, Inc." → "acme-robotics-inc" (may be empty for names without a-z/0-9).
+ * Shared by the service and the create form, so the form previews the slug the server derives.
+ */
+export function slugify(name: string): string {
+  return name
+    .normalize("NFKD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 40)
+    .replace(/-+$/g, "");
+}

@@ -3,7 +3,8 @@ import type { TenantContext } from "~/server/actor";
 import { authorize } from "~/server/actor";
 import { recordAudit } from "~/server/audit/record";
 import type { TCreateTenantInput, TDeleteTenantInput, TRenameTenantInput, TTenant, TTenantSettingsInput } from "~/server/contracts/tenant";
-import { TENANT_SLUG_PATTERN } from "~/server/contracts/tenant";
+import { TENANT_SLUG_PATTERN, slugify } from "~/server/contracts/tenant";
+export { slugify };
 import { db } from "~/server/db";
 import { AppError } from "~/server/errors";
 import type { Role } from "~/server/auth/permissions";
@@ -24,17 +25,6 @@ export function tenantWhere(ctx: TenantContext): { id: string } {
   return { id: ctx.tenantId };
 }
 
-/** "Acme Robotics, Inc." → "acme-robotics-inc" (may be empty for names without a-z/0-9). */
-export function slugify(name: string): string {
-  return name
-    .normalize("NFKD")
-    .replace(/[\u0300-\u036f]/g, "")
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, "-")
-    .replace(/^-+|-+$/g, "")
-    .slice(0, 40)
-    .replace(/-+$/g, "");
-}
 
 async function unusedSlug(base: string): Promise<string> {
   const root = TENANT_SLUG_PATTERN.test(base) && base.length >= 2 ? base : `tenant${base ? `-${base}` : ""}`.slice(0, 40);

@@ -7,18 +7,9 @@ import { useState } from "react";
 import { Button } from "~/components/ui/button";
 import { ErrorAlert, fieldErrorsOf } from "~/components/ui/errors";
 import { Field, Input } from "~/components/ui/field";
+import { slugify } from "~/server/contracts/tenant";
 import { useTRPC } from "~/trpc/react";
 
-/** Lower-case, dash-separated URL name derived from the display name. */
-export function slugify(name: string): string {
-  return name
-    .normalize("NFKD")
-    .replace(/[\u0300-\u036f]/g, "")
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, "-")
-    .replace(/^-+|-+$/g, "")
-    .slice(0, 48);
-}
 
 export function CreateTenantForm() {
   const trpc = useTRPC();
