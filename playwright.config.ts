@@ -1,5 +1,5 @@
 /**
- * End-to-end tests in a real Chromium (Debian's /usr/bin/chromium: no `playwright install`)
+ * End-to-end tests in a real Chromium (Debian's /usr/bin/chromium; Playwright never downloads a browser)
  * against the production build (`next build` + `next start`), a real PostgreSQL and Redis and
  * the local OIDC provider in test mode. tests/e2e/global-setup.ts starts all of it on private
  * 127.0.0.1 ports and stops it by PID afterwards.

@@ -9,7 +9,7 @@
  */
 import { readFile } from "node:fs/promises";
 import type { Page } from "@playwright/test";
-import { expect, nameFromEmail, test, uniqueEmail, uniqueName } from "./fixtures";
+import { createTenantInUi, expect, nameFromEmail, test, uniqueEmail, uniqueName } from "./fixtures";
 
 test.describe.configure({ mode: "serial" });
 
@@ -20,16 +20,6 @@ const tenantName = `Acme ${uniqueName("e2e")}`;
 const fileName = `sensors.${uniqueName("temp")}`;
 /** Filled in by the first test. */
 let slug = "";
-
-/** Creates a tenant through the UI and returns its URL name. */
-async function createTenant(page: Page, name: string): Promise<string> {
-  await page.goto("/tenants/new");
-  await page.getByLabel("Tenant name").fill(name);
-  await page.getByRole("button", { name: "Create tenant" }).click();
-  await page.waitForURL(/\/t\/[^/]+$/);
-  await expect(page.getByRole("heading", { level: 1, name })).toBeVisible();
-  return decodeURIComponent(new URL(page.url()).pathname.split("/")[2]!);
-}
 
 /** Invites `email` with `role` from the members page and returns the link (shown once). */
 async function invite(page: Page, email: string, role: "Admin" | "Operator" | "Viewer"): Promise<string> {
@@ -61,7 +51,7 @@ test("an owner signs in, creates a tenant, and invites a member who accepts in t
   await test.step("a first-time user is led to create a tenant", async () => {
     await signIn(page, owner);
     await expect(page.getByRole("heading", { name: "Create your first tenant" })).toBeVisible();
-    slug = await createTenant(page, tenantName);
+    slug = await createTenantInUi(page, tenantName);
     await expect(page.getByText("Your role: Owner", { exact: true })).toBeVisible();
     await expect(page.getByRole("button", { name: `Tenant: ${tenantName}. Switch tenant` })).toBeVisible();
   });

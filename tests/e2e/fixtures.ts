@@ -27,7 +27,7 @@
  *   call REST with `request.newContext({ baseURL: e2e.baseURL, extraHTTPHeaders: {...} })`.
  *
  * Helpers (plain functions): `uniqueEmail(prefix)`, `nameFromEmail(email)`, `E2E_PASSWORD`,
- * `DEMO_USER`.
+ * `DEMO_USER`, `createTenantInUi(page, name)` (signed-in page → the new tenant's URL name).
  *
  * Every test runs against ONE shared app and database: create your own users and tenants with
  * unique names (uniqueEmail, `uniqueName` from tests/helpers/unique.ts) and never rely on an
@@ -141,3 +141,13 @@ export const test = base.extend<Fixtures>({
     for (const c of contexts) await c.close();
   },
 });
+
+/** Creates a tenant through the UI as the signed-in user and returns its URL name (slug). */
+export async function createTenantInUi(page: Page, name: string): Promise<string> {
+  await page.goto("/tenants/new");
+  await page.getByLabel("Tenant name").fill(name);
+  await page.getByRole("button", { name: "Create tenant" }).click();
+  await page.waitForURL(/\/t\/[^/]+$/);
+  await expect(page.getByRole("heading", { level: 1, name })).toBeVisible();
+  return decodeURIComponent(new URL(page.url()).pathname.split("/")[2]!);
+}

@@ -8,7 +8,7 @@
  * The tests run in order and share one tenant.
  */
 import type { APIRequestContext, Page } from "@playwright/test";
-import { expect, test, uniqueEmail, uniqueName } from "./fixtures";
+import { createTenantInUi, expect, test, uniqueEmail, uniqueName } from "./fixtures";
 
 test.describe.configure({ mode: "serial" });
 
@@ -16,15 +16,6 @@ const owner = uniqueEmail("nodes-owner");
 const tenantName = `Nodes ${uniqueName("e2e")}`;
 const hostname = uniqueName("host");
 let slug = "";
-
-async function createTenant(page: Page, name: string): Promise<string> {
-  await page.goto("/tenants/new");
-  await page.getByLabel("Tenant name").fill(name);
-  await page.getByRole("button", { name: "Create tenant" }).click();
-  await page.waitForURL(/\/t\/[^/]+$/);
-  await expect(page.getByRole("heading", { level: 1, name })).toBeVisible();
-  return decodeURIComponent(new URL(page.url()).pathname.split("/")[2]!);
-}
 
 function join(request: APIRequestContext, token: string) {
   return request.post("/api/worker/join", {
@@ -48,7 +39,7 @@ function heartbeat(request: APIRequestContext, credential: string) {
 test("a node joins with the command from Add node, turns Healthy, and is drained and revoked", async ({ page, signIn, request }) => {
   test.setTimeout(180_000);
   await signIn(page, owner);
-  slug = await createTenant(page, tenantName);
+  slug = await createTenantInUi(page, tenantName);
 
   await page.goto(`/t/${slug}/nodes`);
   await expect(page.getByRole("heading", { level: 1, name: "Nodes" })).toBeVisible();

@@ -19,7 +19,7 @@ import {
 } from "~/server/services/api-keys";
 import { RateLimitedError } from "~/server/services/rate-limit";
 import { uniqueName } from "../helpers/unique";
-import { addMember, createTestKey, createTestTenant, restRequest, uniqueIp, type TestTenant } from "./control-plane-fixtures";
+import { addMember, createTestKey, createTestTenant, restRequest, uniqueIp, failureOf, type TestTenant } from "./control-plane-fixtures";
 
 let tenant: TestTenant;
 
@@ -32,15 +32,6 @@ afterAll(async () => {
 });
 
 const meta = (ip = uniqueIp()) => ({ requestId: uniqueName("req"), ip, userAgent: "vitest" });
-
-async function failureOf(p: Promise<unknown>): Promise<AppError> {
-  const err = await p.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(AppError);
-  return err as AppError;
-}
 
 describe("create, list, revoke", () => {
   it("shows the secret once and stores only its hash", async () => {

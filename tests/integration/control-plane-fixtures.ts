@@ -3,11 +3,13 @@
  * API keys, and REST requests built as real `Request` objects for the route handlers.
  */
 import { randomBytes, randomInt } from "node:crypto";
+import { expect } from "vitest";
 import type { TenantContext } from "~/server/actor";
 import type { ApiKeyScope, Role } from "~/server/auth/permissions";
 import { SESSION_COOKIE_NAMES } from "~/server/auth/session";
 import type { TSharedFileCreateInput } from "~/server/contracts/shared-file";
 import { db } from "~/server/db";
+import { AppError } from "~/server/errors";
 import { createApiKey } from "~/server/services/api-keys";
 import { uniqueEmail, uniqueName } from "../helpers/unique";
 
@@ -99,4 +101,14 @@ export function routeParams(params: Record<string, string>): { params: Promise<R
 /** A valid minimal shared-file declaration. */
 export function fileBody(name: string): TSharedFileCreateInput {
   return { name, kind: "variables", layout: { type: "variables", slots: [{ name: "value", maxSize: 64 }] } };
+}
+
+/** The AppError a service call rejected with (the test fails if it resolved or threw anything else). */
+export async function failureOf(p: Promise<unknown>): Promise<AppError> {
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(AppError);
+  return err as AppError;
 }

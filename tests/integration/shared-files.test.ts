@@ -9,7 +9,7 @@ import { db } from "~/server/db";
 import { AppError } from "~/server/errors";
 import { createSharedFile, deleteSharedFile, getSharedFile, listSharedFiles, updateSharedFile } from "~/server/services/shared-files";
 import { uniqueName } from "../helpers/unique";
-import { addMember, createTestTenant, fileBody, type TestTenant } from "./control-plane-fixtures";
+import { addMember, createTestTenant, fileBody, failureOf, type TestTenant } from "./control-plane-fixtures";
 
 let tenant: TestTenant;
 let ctx: TenantContext;
@@ -21,15 +21,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await db.$disconnect();
 });
-
-async function failureOf(p: Promise<unknown>): Promise<AppError> {
-  const err = await p.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(AppError);
-  return err as AppError;
-}
 
 describe("create and read", () => {
   it("stores every field of the request model and reads it back the same", async () => {
