@@ -214,6 +214,88 @@ export type VerifyKeyResponse = z.infer<typeof VerifyKeyResponseSchema>;
 export const AttachmentsSyncRequestSchema = z.object({ attachments: z.array(AttachmentReportSchema).max(100_000) });
 export const AttachmentsSyncResponseSchema = z.object({ added: z.number().int(), removed: z.number().int() });
 
+// ---------------------------------------------------------------------------
+// Cross-node routing (docs/spec/worker-api.md, "Routing"; docs/spec/redis-routing.md)
+// ---------------------------------------------------------------------------
+
+/**
+ * `GET /api/worker/routing`: how this node reaches its tenant's Redis. The credentials are an ACL
+ * user limited to the tenant's keys (`commy:{t:<tenantId>:*`), provisioned by the control plane on
+ * first request and rotated when the node is revoked. `redis` is null when the control plane has
+ * no Redis configured: the worker then serves co-located clients only.
+ */
+export const RoutingConfigResponseSchema = z.object({
+  tenantId: z.string(),
+  nodeId: z.string(),
+  redis: z
+    .object({
+      /** `redis://host:port` or `rediss://host:port`, without credentials. */
+      url: z.string(),
+      /** True when `url` is one seed of a Redis Cluster. */
+      cluster: z.boolean(),
+      username: z.string(),
+      password: z.string(),
+      /** PEM of the CA that signs the server's certificate (rediss only), or null for the system CAs. */
+      tlsCa: z.string().nullable(),
+    })
+    .nullable(),
+});
+export type RoutingConfigResponse = z.infer<typeof RoutingConfigResponseSchema>;
+
+const rate = z.number().nonnegative().finite();
+/** What one transport carried for one file on one node, over the last report interval. */
+export const TransportStatsSchema = z.object({
+  messagesPerSec: rate,
+  bytesPerSec: rate,
+  /** One-way delivery latency over the interval, µs; null when nothing was measured. */
+  latencyP50Us: rate.nullable(),
+  latencyP99Us: rate.nullable(),
+  /** Since the worker started. */
+  messagesTotal: z.number().int().nonnegative(),
+});
+export type TransportStats = z.infer<typeof TransportStatsSchema>;
+
+/** One file's current transport decision and live stats on the reporting node. */
+export const RouteReportSchema = z.object({
+  sharedFileId: z.string().min(1).max(64),
+  /** null when the selection refused (see errorCode). */
+  transport: TransportSchema.nullable(),
+  status: z.enum(["ok", "degraded", "refused"]),
+  /** selectTransport's reasonCode, or the refusal's errorCode. */
+  reasonCode: z.string().min(1).max(64),
+  /** Human sentence: why this transport ("2 peers on other hosts: node-b, node-c"). */
+  reason: z.string().max(1000),
+  /** The selection's inputs as given to selectTransport (peers, preference, measurements, health). */
+  inputs: z.record(z.string(), z.unknown()),
+  colocatedPeers: z.array(z.string().max(200)).max(1000),
+  remotePeers: z.array(z.string().max(200)).max(1000),
+  degradedPeers: z.array(z.string().max(200)).max(1000),
+  warnings: z.array(z.string().max(500)).max(20),
+  decidedAt: z.string().datetime(),
+  stats: z.object({
+    sharedMemory: TransportStatsSchema,
+    network: TransportStatsSchema,
+    /** Age of the newest frame this node applied when it was applied, ms (null: nothing applied). */
+    streamLagMs: rate.nullable(),
+    /** Frames delivered to this node's group but not yet acknowledged. */
+    pendingFrames: z.number().int().nonnegative(),
+    /** Entries in the file's dead-letter stream. */
+    deadLetters: z.number().int().nonnegative(),
+    /** Records waiting for Redis (durable files while Redis is unreachable). */
+    backlog: z.number().int().nonnegative(),
+  }),
+});
+export type RouteReport = z.infer<typeof RouteReportSchema>;
+
+/**
+ * `PUT /api/worker/routes`: the node's complete current set of route reports (one per file it has
+ * attachments on, or routes for). Full replacement, like attachments. Sent about once a second
+ * while anything changed. The control plane audits decision changes as `transport.selected`,
+ * `transport.switched` and `transport.failed`.
+ */
+export const RoutesSyncRequestSchema = z.object({ routes: z.array(RouteReportSchema).max(10_000) });
+export const RoutesSyncResponseSchema = z.object({ stored: z.number().int(), removed: z.number().int() });
+
 /** Error body of every worker endpoint (same shape as the REST API). */
 export const WorkerApiErrorSchema = z.object({
   error: z.object({ code: z.string(), message: z.string(), fields: z.record(z.string(), z.array(z.string())).optional() }),
@@ -227,6 +309,8 @@ export const WORKER_API = {
   settings: "/api/worker/settings",
   verifyKey: "/api/worker/keys/verify",
   attachments: "/api/worker/attachments",
+  routing: "/api/worker/routing",
+  routes: "/api/worker/routes",
 } as const;
 
 /** `Authorization: Node <credential>`. Credentials look like `cmn_<24 base64url chars>_<43 base64url chars>`. */
