@@ -46,6 +46,24 @@ const serverSchema = z
     GITHUB_SECRET: optionalString,
     GOOGLE_ID: optionalString,
     GOOGLE_SECRET: optionalString,
+    /**
+     * Redis for cross-node routing, with a user allowed to manage ACL users (the default user of a
+     * local Redis): `redis://[user:pass@]host:port` or `rediss://…`. Unset: no routing; workers serve
+     * co-located clients only and the data API answers ROUTING_UNAVAILABLE.
+     */
+    REDIS_URL: optionalString.pipe(
+      z
+        .string()
+        .url()
+        .refine((u) => u.startsWith("redis://") || u.startsWith("rediss://"), { message: "must be a redis:// or rediss:// URL" })
+        .optional(),
+    ),
+    /** REDIS_URL is one seed node of a Redis Cluster. */
+    REDIS_CLUSTER: z.enum(["0", "1", "true", "false"]).default("0").transform((v) => v === "1" || v === "true"),
+    /** PEM file of the CA that signs the Redis server's certificate (rediss:// only). */
+    REDIS_TLS_CA_FILE: optionalString,
+    /** The Redis address workers should use, when it differs from REDIS_URL's (e.g. a public name). */
+    REDIS_WORKER_URL: optionalString,
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     /** How often each replica runs the audit retention purge; 0 disables it. */
     AUDIT_RETENTION_INTERVAL_MINUTES: z.coerce.number().int().min(0).default(60),
