@@ -146,6 +146,25 @@ export class RouteProducer {
     st.trim = trimArgs(policy.retention);
   }
 
+  /**
+   * Sets the seq the next record of `file` gets; only before the first record of the file. A
+   * caller that persists how far it forwarded (the worker) restarts with the same epoch at the
+   * seq it stopped at, so records it forwards again after a crash keep their (origin, epoch, seq)
+   * and consumers drop them as duplicates.
+   */
+  resumeFile(file: FileRef, nextSeq: number): void {
+    const st = this.state(file);
+    if (st.enqueued > 0) throw new RoutingError("ROUTE_INVALID_CONFIG", "resumeFile must be called before the first record of the file");
+    if (!Number.isSafeInteger(nextSeq) || nextSeq < 1) throw new RoutingError("ROUTE_INVALID_CONFIG", `nextSeq must be a positive integer, got ${nextSeq}`);
+    st.nextSeq = nextSeq;
+  }
+
+  /** Records of `file` accepted by send() so far and how many of them Redis confirmed (or were dropped). */
+  fileProgress(file: FileRef): { enqueued: number; done: number } {
+    const st = this.files.get(fileKeys(file).stream);
+    return { enqueued: st?.enqueued ?? 0, done: st?.done ?? 0 };
+  }
+
   /** Forwards a stream message. Throws ROUTE_BACKLOG_FULL when the bounded backlog is full. */
   publish(file: FileRef, payload: Uint8Array, subject = ""): void {
     this.send(file, { kind: "message", name: subject, payload });
