@@ -6,7 +6,8 @@
  * Commands granted and why:
  *  +@stream            XADD/XREADGROUP/XACK/XAUTOCLAIM/XGROUP/XRANGE/XLEN/XINFO… (keys still checked)
  *  +@connection        AUTH, HELLO, PING, CLIENT SETNAME…
- *  +hmget +hset +hgetall +del  applied-state hash (tenant keys only)
+ *  +hget +hmget +hset +hgetall +del  applied-state and variable-snapshot hashes (tenant keys only;
+ *                      HGET/HSET also run inside the XADD+snapshot script)
  *  +eval +evalsha      the commit script; Redis 7 checks the script's KEYS against the pattern
  *  +info               ioredis' ready check (INFO shows server stats, not other tenants' data)
  *  +cluster|slots +cluster|shards +cluster|nodes +cluster|info +readonly  Cluster clients' slot discovery
@@ -29,7 +30,7 @@ export function tenantAclRules(tenantId: string, password: string): string[] {
     `~${tenantKeyPattern(tenantId)}`,
     "resetchannels",
     "+@stream", "+@connection",
-    "+hmget", "+hset", "+hgetall", "+del",
+    "+hget", "+hmget", "+hset", "+hgetall", "+del",
     "+eval", "+evalsha",
     "+info",
     "+cluster|slots", "+cluster|shards", "+cluster|nodes", "+cluster|info", "+readonly",

@@ -16,3 +16,4 @@ export * from "./producer";
 export * from "./consumer";
 export * from "./transport-selection";
 export * from "./acl";
+export * from "./snapshot";

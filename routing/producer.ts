@@ -21,6 +21,7 @@ import { connectClient, createRedisClient, type RedisClient, type RedisTarget } 
 import { RoutingError } from "./errors";
 import type { HlcStamp, HybridLogicalClock } from "./hlc";
 import { assertId, fileKeys, type FileRef } from "./keys";
+import { snapshotArgs, variableSnapshotKey, xaddWithSnapshot, type SnapshotWrite } from "./snapshot";
 
 export interface RetentionPolicy {
   /** Keep about this many frames (XADD MAXLEN ~). Default 100,000. */
@@ -62,6 +63,8 @@ export interface RouteProducerOptions {
 
 interface Frame {
   fields: (string | Buffer)[];
+  /** Variable writes of the frame: the snapshot hash update that goes with its XADD. */
+  snapshot: (string | Buffer)[] | null;
   records: number;
   bytes: number;
 }
@@ -69,6 +72,7 @@ interface Frame {
 interface FileState {
   ref: FileRef;
   stream: string;
+  vars: string;
   durable: boolean;
   trim: (string | number)[];
   queue: RouteRecordInput[];
@@ -259,6 +263,7 @@ export class RouteProducer {
       st = {
         ref: { tenantId: file.tenantId, fileId: file.fileId },
         stream: k.stream,
+        vars: variableSnapshotKey(file),
         durable: def.durable ?? true,
         trim: trimArgs(def.retention),
         queue: [],
@@ -292,8 +297,11 @@ export class RouteProducer {
     const firstSeq = st.nextSeq;
     st.nextSeq += n;
     const body = encodeBody(records);
+    let vars: SnapshotWrite[] | null = null;
+    for (const r of records) if (r.kind === "variable" && r.hlc) (vars ??= []).push({ name: r.name, payload: r.payload, stamp: r.hlc });
     return {
       fields: frameFields({ origin: this.nodeId, epoch: this.epoch, firstSeq, count: n, sentAt: Date.now() }, body),
+      snapshot: vars ? snapshotArgs(this.nodeId, vars) : null,
       records: n,
       bytes,
     };
@@ -308,7 +316,11 @@ export class RouteProducer {
     st.inflight = true;
     // Trim args are evaluated per XADD (MINID moves with time).
     const trim = st.trim[0] === "MINID" ? ["MINID", "~", `${Date.now() - Number(st.trim[2])}-0`] : st.trim;
-    this.client.call("XADD", [st.stream, ...trim, "*", ...frame.fields]).then(
+    // A frame with variable writes also updates the file's snapshot hash, in the same script.
+    const sent = frame.snapshot
+      ? xaddWithSnapshot(this.client, st, [...trim, "*", ...frame.fields], frame.snapshot)
+      : this.client.call("XADD", [st.stream, ...trim, "*", ...frame.fields]);
+    sent.then(
       () => {
         st.inflight = false;
         st.frame = null;
