@@ -24,6 +24,10 @@ export const APP_ERROR_CODES = {
   PRECONDITION_FAILED: 412,
   PAYLOAD_TOO_LARGE: 413,
   RATE_LIMITED: 429,
+  /** A variables file has no slot of that name (data API). */
+  SLOT_NOT_FOUND: 404,
+  /** The control plane has no Redis configured (REDIS_URL unset) or cannot reach it. */
+  ROUTING_UNAVAILABLE: 503,
   INTERNAL: 500,
 } as const;
 

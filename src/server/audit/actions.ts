@@ -36,6 +36,13 @@ export const AUDIT_ACTIONS = [
   "node.drained",
   "attachment.opened",
   "attachment.closed",
+  // Cross-node routing: transport decisions reported by workers (PUT /api/worker/routes)
+  "transport.selected",
+  "transport.switched",
+  "transport.failed",
+  // Data access through the API (no local worker): writes go through Redis like any node's
+  "data.variable_written",
+  "data.published",
   "settings.updated",
   "settings.rolled_back",
   // The audit log itself
