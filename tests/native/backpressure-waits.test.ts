@@ -125,7 +125,7 @@ describe("waitForSpace", () => {
     const path = join(dir, "stream");
     SharedFile.create(path, { kind: "stream", capacity: 64, messageMaxSize: 64, overflow: "refuse" }).close();
     const total = 5000;
-    const consumer = spawnHelper("stream-consumer.ts", [path, String(total), "15000", "0", "latest"]);
+    const consumer = spawnHelper("stream-consumer.ts", [path, String(total), "60000", "0", "latest"]);
     const consumerDone = finished(consumer);
     await printed(consumer, "ready");
     const p = await finished(spawnHelper("stream-producer.ts", [path, "3", String(total), "try"]));

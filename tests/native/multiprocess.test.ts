@@ -40,7 +40,7 @@ describe("streams across processes", () => {
     const path = join(dir, "stream");
     SharedFile.create(path, { kind: "stream", capacity: 256, messageMaxSize: 128, overflow: "refuse" }).close();
     const perProducer = 5000;
-    const consumer = spawnHelper("stream-consumer.ts", [path, String(2 * perProducer), "15000", "0", "latest"]);
+    const consumer = spawnHelper("stream-consumer.ts", [path, String(2 * perProducer), "60000", "0", "latest"]);
     const consumerDone = finished(consumer);
     await printed(consumer, "ready");
     const [a, b] = await Promise.all([
@@ -63,7 +63,7 @@ describe("streams across processes", () => {
     const path = join(dir, "stream");
     const f = SharedFile.create(path, { kind: "stream", capacity: 64, messageMaxSize: 64 });
     const total = 20000;
-    const consumer = spawnHelper("stream-consumer.ts", [path, String(total), "3000", "1", "latest"]);
+    const consumer = spawnHelper("stream-consumer.ts", [path, String(total), "60000", "1", "latest"]);
     const consumerDone = finished(consumer);
     await printed(consumer, "ready");
     const p = await finished(spawnHelper("stream-producer.ts", [path, "7", String(total), "batch"]));

@@ -47,9 +47,10 @@ it("writers SIGKILLed at random moments: readers never see a torn value and surv
     victim.w.kill("SIGKILL");
     expect((await victim.done).signal).toBe("SIGKILL");
     // The surviving writers must not be stuck behind a dead lock holder.
-    // (Generous bound: 12 spinning processes share 2 cores.)
+    // (A generous bound, not a timing check: 12 spinning processes share 2
+    // cores, and the machine may be loaded by much more.)
     const before = v.version;
-    for (let t = 0; t < 500 && v.version === before; t++) await sleep(10);
+    for (let t = 0; t < 6000 && v.version === before; t++) await sleep(10);
     if (v.version > before) progressAfterKill++;
   }
   expect(writers.length).toBe(2);

@@ -187,13 +187,17 @@ describe("variables", () => {
     const w = track(SharedFile.open(f.path!));
     const v = f.variable("temp");
     expect(await v.waitForChange(0, { timeoutMs: 30 })).toBe(false);
+    // The write happens from the 5th tick of a timer: the wait can only
+    // resolve if the event loop kept running timers while it was pending
+    // (no timing assumption: under load the ticks just come later).
     let ticks = 0;
-    const ticker = setInterval(() => ticks++, 1);
-    setTimeout(() => w.variable("temp").write(new Uint8Array([42])), 60);
-    const changed = await v.waitForChange(0, { mode: "notify", timeoutMs: 10_000 });
+    const ticker = setInterval(() => {
+      if (++ticks === 5) w.variable("temp").write(new Uint8Array([42]));
+    }, 1);
+    const changed = await v.waitForChange(0, { mode: "notify", timeoutMs: 60_000 });
     clearInterval(ticker);
     expect(changed).toBe(true);
-    expect(ticks).toBeGreaterThan(5); // timers kept running while we waited
+    expect(ticks).toBeGreaterThanOrEqual(5); // timers kept running while we waited
     expect(v.read().data).toEqual(new Uint8Array([42]));
     expect(await v.waitForChange(0, { mode: "spin" })).toBe(true); // already changed
     expect(v.spinUntilChanged(1, 20)).toBe(false);

@@ -1,4 +1,7 @@
-// Consumes until it saw `expected` messages or `idleMs` without data.
+// Consumes until `expected` messages are accounted for (received + lost:
+// a lossy reader knows exactly how many it missed), or, as a safety net
+// against a hang, `idleMs` without data. Process start-up under CPU load
+// can take seconds, so the idle timeout must never be the normal way out.
 // Verifies checksums and per-producer order.
 // args: path expected idleMs readOnly(0|1) from [stopProducer stopN]
 // (with stopProducer/stopN: also stop once that producer's message stopN arrived)
@@ -20,7 +23,7 @@ let outOfOrder = 0;
 let seqGaps = 0;
 let lastSeq = -1;
 process.stdout.write("ready\n");
-while (received < expected) {
+while (received + r.lost < expected) {
   const len = r.nextInto(out);
   if (len < 0) {
     const got = await r.waitForData({ mode: "notify", timeoutMs: Number(idleArg) });

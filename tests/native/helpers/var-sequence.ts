@@ -29,7 +29,7 @@ if (role === "writer") {
   let wakeups = 0;
   process.stdout.write("ready\n");
   while (lastValue < count) {
-    const changed = await v.waitForChange(lastVersion, { mode: "notify", timeoutMs: 20_000 });
+    const changed = await v.waitForChange(lastVersion, { mode: "notify", timeoutMs: 60_000 } /* safety net only */);
     if (!changed) break;
     wakeups++;
     v.readInto(out);
