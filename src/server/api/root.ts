@@ -8,6 +8,7 @@ import { apiKeyRouter } from "./routers/api-key/router";
 import { nodeRouter } from "./routers/node/router";
 import { nodeAdminRouter } from "./routers/node-admin";
 import { sharedFileRouter } from "./routers/shared-file/router";
+import { fileDataRouter, routingRouter } from "./routers/routing";
 import { createCallerFactory, createTRPCRouter } from "./trpc";
 
 /**
@@ -25,6 +26,8 @@ export const appRouter = createTRPCRouter({
   sharedFile: sharedFileRouter,
   node: nodeRouter,
   nodeAdmin: nodeAdminRouter,
+  routing: routingRouter,
+  fileData: fileDataRouter,
 });
 
 export type AppRouter = typeof appRouter;

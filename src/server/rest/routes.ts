@@ -16,7 +16,12 @@ import { listMembers } from "~/server/services/memberships";
 import { listNodes } from "~/server/services/nodes";
 import { createSharedFile, deleteSharedFile, getSharedFile, listSharedFiles, updateSharedFile } from "~/server/services/shared-files";
 import { getTenant } from "~/server/services/tenants";
-import { defineRoute, type AnyRouteDef } from "./handler";
+import { ZDeadLetter, ZFileRoutes, ZMessagePublish, ZMessagesPage, ZMessagesQuery, ZSlotParam, ZVariableValue, ZVariableWrite, ZWriteResult } from "~/server/contracts/routing";
+import { listDeadLetters, publishMessage, readMessages, readVariable, writeVariable } from "~/server/services/file-data";
+import { getFileRoutes } from "~/server/services/file-routes";
+import { ZEventFeedQuery, eventFeedResponse } from "~/server/services/event-feed";
+import { authorize } from "~/server/actor";
+import { authenticateRest, defineRoute, type AnyRouteDef } from "./handler";
 
 // ---------------------------------------------------------------------------
 // JSON shapes of things whose services return Dates (REST sends ISO strings)
@@ -229,6 +234,109 @@ export const exportAuditRoute = defineRoute({
   },
 });
 
+// ---------------------------------------------------------------------------
+// Cross-node routing: decisions, and data through Redis (no local worker needed)
+// ---------------------------------------------------------------------------
+
+export const getFileRoutesRoute = defineRoute({
+  method: "get",
+  path: "/files/{name}/routes",
+  tag: "Routing",
+  summary: "Why does this file use the network? Each node's current transport decision, reason and inputs",
+  description:
+    "One entry per node that reported a decision for the file: `transport` (SHARED_MEMORY, NETWORK, HYBRID; null when refused), `status`, `reasonCode`, the human `reason`, the `inputs` it was made from (peers, preference, measurements, health), peers and warnings, and the latest stats.",
+  permission: "file:read",
+  params: ZSharedFileNameParam,
+  success: { status: 200, schema: ZFileRoutes, description: "The file's routes." },
+  handler: ({ ctx, params }) => getFileRoutes(ctx, params.name),
+});
+
+export const readVariableRoute = defineRoute({
+  method: "get",
+  path: "/files/{name}/variables/{slot}",
+  tag: "Data",
+  summary: "Read a variable's current value (through Redis)",
+  description:
+    "The value every node converges to (last writer wins by hybrid logical clock). JSON files answer `value`; msgpack, cbor and raw files answer `base64`. `present: false` when nothing was written through Redis yet. Unknown slot: 404 SLOT_NOT_FOUND. No Redis configured: 503 ROUTING_UNAVAILABLE.",
+  permission: "file:data:read",
+  params: ZSlotParam,
+  success: { status: 200, schema: ZVariableValue, description: "The value." },
+  handler: ({ ctx, params }) => readVariable(ctx, params.name, params.slot),
+});
+
+export const writeVariableRoute = defineRoute({
+  method: "post",
+  path: "/files/{name}/variables/{slot}",
+  tag: "Data",
+  summary: "Write a variable (through Redis; every node applies it)",
+  description:
+    "Body `{ value }` for JSON files, `{ base64 }` for msgpack, cbor and raw files. The encoded value must fit the slot's `maxSize` (413 PAYLOAD_TOO_LARGE otherwise). Answers once Redis holds the write; audited as `data.variable_written`.",
+  permission: "file:data:write",
+  params: ZSlotParam,
+  body: ZVariableWrite,
+  success: { status: 200, schema: ZWriteResult, description: "Where the write went: the control plane's routing node id, epoch, seq and HLC stamp." },
+  handler: ({ ctx, params, body }) => writeVariable(ctx, params.name, params.slot, body as z.output<typeof ZVariableWrite>),
+});
+
+export const publishMessageRoute = defineRoute({
+  method: "post",
+  path: "/files/{name}/messages",
+  tag: "Data",
+  summary: "Publish a message to a stream file (through Redis)",
+  description:
+    "Body `{ value, subject? }` for JSON files, `{ base64, subject? }` otherwise; at most the layout's `messageMaxSize` bytes encoded. Answers once Redis holds it; audited as `data.published`.",
+  permission: "file:data:write",
+  params: ZSharedFileNameParam,
+  body: ZMessagePublish,
+  success: { status: 201, schema: ZWriteResult, description: "Published." },
+  handler: ({ ctx, params, body }) => publishMessage(ctx, params.name, body as z.output<typeof ZMessagePublish>),
+});
+
+export const readMessagesRoute = defineRoute({
+  method: "get",
+  path: "/files/{name}/messages",
+  tag: "Data",
+  summary: "Read the file's Redis stream from an id",
+  description:
+    "Records (messages and variable writes) of the retained stream, oldest first, `limit` stream entries (frames) per page. Start at `from` (inclusive) or continue with `cursor` = the previous page's `nextCursor` (exclusive); an empty page keeps the cursor, so polling with it returns only newer entries.",
+  permission: "file:data:read",
+  params: ZSharedFileNameParam,
+  query: ZMessagesQuery,
+  success: { status: 200, schema: ZMessagesPage, description: "A page of records." },
+  handler: ({ ctx, params, query }) => readMessages(ctx, params.name, query),
+});
+
+export const listDeadLettersRoute = defineRoute({
+  method: "get",
+  path: "/files/{name}/dead-letters",
+  tag: "Data",
+  summary: "Dead letters of the file (records that failed to apply N times), newest first",
+  permission: "file:data:read",
+  params: ZSharedFileNameParam,
+  query: z.object({ limit: z.coerce.number().int().min(1).max(200).default(50).meta({ description: "1–200 (default 50)." }) }),
+  success: {
+    status: 200,
+    schema: z.object({ total: z.number().int(), streamLength: z.number().int(), items: z.array(ZDeadLetter) }),
+    description: "Dead letters, their total, and the file's stream length.",
+  },
+  handler: ({ ctx, params, query }) => listDeadLetters(ctx, params.name, query.limit),
+});
+
+export const eventFeedRoute = defineRoute({
+  method: "get",
+  path: "/events",
+  tag: "Events",
+  summary: "The tenant's event feed, as server-sent events",
+  description:
+    "Files created, changed, deleted; attachments opened and closed; transport selected, switched, failed; data written through the API; authentication and authorization failures. Each event is `id: <audit seq>`, `event: <action>`, `data: <JSON>`. Resume with the `Last-Event-ID` header (or `?lastEventId=`). `?backlog=N` starts with the N latest events. A comment line is sent every 15 s as a heartbeat. The stream ends (`event: end`) when the caller loses access to the tenant. `?follow=false` sends what is there and closes. Browsers (EventSource cannot set headers) may pass the tenant as `?tenant=`.",
+  permission: "audit:read",
+  query: ZEventFeedQuery,
+  success: { status: 200, description: "An event stream.", contentTypes: ["text/event-stream"] },
+  handler: ({ ctx, query, req, meta }) =>
+    // Access is re-verified while the stream is open: a revoked key or a removed member ends it.
+    eventFeedResponse(ctx, query, req, meta, async () => authorize(await authenticateRest(req, meta), "audit:read")),
+});
+
 /** Every authenticated route (OpenAPI and the authorization matrix test iterate over this). */
 export const REST_ROUTES: readonly AnyRouteDef[] = [
   getTenantRoute,
@@ -241,4 +349,11 @@ export const REST_ROUTES: readonly AnyRouteDef[] = [
   listNodesRoute,
   queryAuditRoute,
   exportAuditRoute,
+  getFileRoutesRoute,
+  readVariableRoute,
+  writeVariableRoute,
+  publishMessageRoute,
+  readMessagesRoute,
+  listDeadLettersRoute,
+  eventFeedRoute,
 ];
