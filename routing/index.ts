@@ -17,3 +17,4 @@ export * from "./consumer";
 export * from "./transport-selection";
 export * from "./acl";
 export * from "./snapshot";
+export * from "./presence";

@@ -28,11 +28,12 @@ import * as catalogueRoute from "~/app/api/worker/catalogue/route";
 import * as settingsRoute from "~/app/api/worker/settings/route";
 import * as verifyRoute from "~/app/api/worker/keys/verify/route";
 import * as attachmentsRoute from "~/app/api/worker/attachments/route";
+import * as routingRoute from "~/app/api/worker/routing/route";
 import type { Prisma } from "~/generated/prisma";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
-type RouteModule = Partial<Record<"GET" | "POST" | "PUT", (req: Request) => Promise<Response>>>;
+export type RouteModule = Partial<Record<"GET" | "POST" | "PUT", (req: Request) => Promise<Response>>>;
 const ROUTES: Record<string, RouteModule> = {
   "/api/worker/join": joinRoute,
   "/api/worker/heartbeat": heartbeatRoute,
@@ -51,7 +52,14 @@ export interface ControlPlane {
   close(): Promise<void>;
 }
 
-export async function startControlPlane(): Promise<ControlPlane> {
+/**
+ * `routing: true` also serves GET /api/worker/routing (Redis credentials from REDIS_URL), which
+ * turns on the workers' cross-node bridge; without it the endpoint is 404 and workers serve
+ * co-located clients only (what the worker suite tests). PUT /api/worker/routes stays 404 here
+ * unless `extraRoutes` supplies it: the worker must tolerate that.
+ */
+export async function startControlPlane(opts: { routing?: boolean; extraRoutes?: Record<string, RouteModule> } = {}): Promise<ControlPlane> {
+  const routes: Record<string, RouteModule> = { ...ROUTES, ...(opts.routing ? { "/api/worker/routing": routingRoute } : {}), ...(opts.extraRoutes ?? {}) };
   const hits = new Map<string, number>();
   const cp: ControlPlane = { url: "", hits, down: false, close: async () => undefined };
   const server = http.createServer((req, res) => {
@@ -59,7 +67,7 @@ export async function startControlPlane(): Promise<ControlPlane> {
       if (cp.down) return req.socket.destroy();
       const url = new URL(req.url ?? "/", cp.url);
       hits.set(url.pathname, (hits.get(url.pathname) ?? 0) + 1);
-      const handler = ROUTES[url.pathname]?.[req.method as "GET" | "POST" | "PUT"];
+      const handler = routes[url.pathname]?.[req.method as "GET" | "POST" | "PUT"];
       if (!handler) {
         res.writeHead(404).end();
         return;
@@ -218,9 +226,9 @@ export async function startWorker(opts: { controlPlaneUrl: string; joinToken?: s
 }
 
 /** A joined, running worker of `tenant` with fast settings. */
-export async function joinedWorker(cp: ControlPlane, tenant: Tenant): Promise<WorkerProcess> {
+export async function joinedWorker(cp: ControlPlane, tenant: Tenant, extraArgs: string[] = []): Promise<WorkerProcess> {
   const token = await createJoinToken(tenant.ctx, { controlPlaneUrl: cp.url });
-  return startWorker({ controlPlaneUrl: cp.url, joinToken: token.token });
+  return startWorker({ controlPlaneUrl: cp.url, joinToken: token.token, extraArgs });
 }
 
 export interface ClientProcess {

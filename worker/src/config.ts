@@ -40,6 +40,14 @@ export const WorkerConfigSchema = z
     requestTimeoutMs: z.number().int().min(100).max(60_000).default(5000),
     /** Largest socket frame body accepted from clients. */
     maxFrameBody: z.number().int().min(1024).max(1 << 20).default(1 << 20),
+    /**
+     * Host identity overrides (boot id, IPC namespace) used for "same host" decisions. Only for
+     * running several workers on one machine as if they were separate hosts (tests, demos).
+     */
+    bootId: z.string().min(1).max(64).optional(),
+    ipcNamespace: z.string().min(1).max(64).optional(),
+    /** Cross-node routing through Redis when the control plane provides credentials (default on). */
+    routing: z.enum(["on", "off"]).default("on"),
   })
   .superRefine((c, ctx) => {
     const url = new URL(c.controlPlaneUrl);
@@ -73,6 +81,9 @@ const FLAG_KEYS: Record<string, keyof WorkerConfig> = {
   "shutdown-grace-ms": "shutdownGraceMs",
   "request-timeout-ms": "requestTimeoutMs",
   "max-frame-body": "maxFrameBody",
+  "boot-id": "bootId",
+  "ipc-namespace": "ipcNamespace",
+  routing: "routing",
 };
 const NUMERIC = new Set<keyof WorkerConfig>(["httpPort", "shutdownGraceMs", "requestTimeoutMs", "maxFrameBody"]);
 

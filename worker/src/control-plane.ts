@@ -11,6 +11,10 @@ import {
   CatalogueResponseSchema,
   HeartbeatResponseSchema,
   JoinResponseSchema,
+  RoutesSyncResponseSchema,
+  RoutingConfigResponseSchema,
+  type RouteReport,
+  type RoutingConfigResponse,
   NODE_AUTH_SCHEME,
   SettingsResponseSchema,
   VerifyKeyResponseSchema,
@@ -100,6 +104,16 @@ export class ControlPlaneClient {
 
   syncAttachments(attachments: AttachmentReport[]): Promise<z.infer<typeof AttachmentsSyncResponseSchema>> {
     return this.call("attachments", "PUT", WORKER_API.attachments, { attachments }, AttachmentsSyncResponseSchema);
+  }
+
+  /** Redis credentials for cross-node routing (GET /api/worker/routing). */
+  routing(): Promise<RoutingConfigResponse> {
+    return this.call("routing", "GET", WORKER_API.routing, undefined, RoutingConfigResponseSchema);
+  }
+
+  /** The node's complete set of route reports (PUT /api/worker/routes). */
+  syncRoutes(routes: RouteReport[]): Promise<z.infer<typeof RoutesSyncResponseSchema>> {
+    return this.call("routes", "PUT", WORKER_API.routes, { routes }, RoutesSyncResponseSchema);
   }
 
   close(): void {

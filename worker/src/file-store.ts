@@ -34,9 +34,10 @@ export class FileStore {
     return dir;
   }
 
-  pathFor(tenantId: string, fileId: string): string {
+  /** `suffix` ".out": the NETWORK_ONLY outbox mapping producers write (routing-bridge.ts). */
+  pathFor(tenantId: string, fileId: string, suffix: "" | ".out" = ""): string {
     if (!/^[A-Za-z0-9_-]{1,64}$/.test(fileId)) throw new FileStoreError("INTERNAL", `unexpected file id ${JSON.stringify(fileId)}`);
-    return path.join(this.tenantDir(tenantId), `${fileId}.shf`);
+    return path.join(this.tenantDir(tenantId), `${fileId}${suffix}.shf`);
   }
 
   exists(p: string): boolean {
@@ -57,8 +58,8 @@ export class FileStore {
    * Creates (or with `replace`, atomically replaces) the mapping from the catalogue layout.
    * The size limit is enforced by the native module before anything is written.
    */
-  create(tenantId: string, file: CatalogueFile, replace: boolean): string {
-    const p = this.pathFor(tenantId, file.id);
+  create(tenantId: string, file: CatalogueFile, replace: boolean, suffix: "" | ".out" = ""): string {
+    const p = this.pathFor(tenantId, file.id, suffix);
     let sf: SharedFile;
     try {
       if (file.kind === "VARIABLES") {

@@ -30,6 +30,23 @@ export class WorkerMetrics {
   readonly settingsVersion = new Gauge({ name: "commy_worker_settings_version", help: "Applied tenant worker-settings version", registers: [this.registry] });
   readonly catalogueFiles = new Gauge({ name: "commy_worker_catalogue_files", help: "Shared files in the tenant catalogue", registers: [this.registry] });
 
+  // Cross-node routing (worker/src/routing-bridge.ts)
+  readonly redisUp = new Gauge({ name: "commy_worker_redis_up", help: "1 while the routing Redis is reachable", registers: [this.registry] });
+  readonly routeRecords = new Counter({ name: "commy_worker_route_records_total", help: "Records forwarded to (out) and applied from (in) Redis", labelNames: ["direction"], registers: [this.registry] });
+  readonly routeLatency = new Histogram({
+    name: "commy_worker_route_delivery_seconds",
+    help: "Producer flush to apply on this node, for records applied from Redis",
+    buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
+    registers: [this.registry],
+  });
+  readonly routeTransport = new Gauge({ name: "commy_worker_route_transport", help: "1 for the transport currently selected per file", labelNames: ["file", "transport"], registers: [this.registry] });
+  readonly routeRate = new Gauge({ name: "commy_worker_route_rate", help: "Messages or bytes per second over the last report interval, per file and transport", labelNames: ["file", "transport", "unit"], registers: [this.registry] });
+  readonly routeLatencyUs = new Gauge({ name: "commy_worker_route_latency_us", help: "Delivery latency quantiles over the last report interval, per file and transport (µs)", labelNames: ["file", "transport", "quantile"], registers: [this.registry] });
+  readonly routeBacklog = new Gauge({ name: "commy_worker_route_backlog", help: "Records waiting for Redis (durable files while Redis is unreachable)", labelNames: ["file"], registers: [this.registry] });
+  readonly routePending = new Gauge({ name: "commy_worker_route_pending", help: "Frames delivered to this node's group and not yet acknowledged", labelNames: ["file"], registers: [this.registry] });
+  readonly routeDeadLetters = new Gauge({ name: "commy_worker_route_dead_letters", help: "Entries in the file's dead-letter stream", labelNames: ["file"], registers: [this.registry] });
+  readonly routeLagMs = new Gauge({ name: "commy_worker_route_lag_ms", help: "Age of the newest applied frame when it was applied (ms)", labelNames: ["file"], registers: [this.registry] });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: "commy_worker_" });
   }

@@ -44,7 +44,7 @@ export class SocketError extends Error {
 export interface SessionHost {
   readonly maxBody: number;
   authenticate(session: Session, hello: z.infer<typeof HelloSchema>): Promise<Record<string, unknown>>;
-  open(session: Session, req: z.infer<typeof OpenSchema>): Record<string, unknown>;
+  open(session: Session, req: z.infer<typeof OpenSchema>): Record<string, unknown> | Promise<Record<string, unknown>>;
   close(session: Session, attachmentId: string): void;
   lease(session: Session, req: z.infer<typeof LeaseSchema>): Record<string, unknown>;
   redeemTicket(ticket: string, socket: Socket, reply: (type: MessageTypeCode, body: unknown) => Buffer): void;
@@ -169,7 +169,7 @@ export class Session {
       }
       switch (frame.type) {
         case MessageType.OPEN:
-          this.write(MessageType.OPENED, frame.requestId, this.host.open(this, parse(OpenSchema, frame.body)));
+          this.write(MessageType.OPENED, frame.requestId, await this.host.open(this, parse(OpenSchema, frame.body)));
           return;
         case MessageType.CLOSE: {
           const { attachmentId } = parse(CloseSchema, frame.body);

@@ -32,6 +32,8 @@ import { ensureStateDir, hostCapabilities, identityPath, loadIdentity, saveIdent
 import { Session, SocketError } from "./session";
 import { WorkerStateMachine } from "./state";
 import { startHttpServer } from "./http-server";
+import { RoutingBridge, type RoutingRedis } from "./routing-bridge";
+import { RoutingConfigResponseSchema, type RouteReport, type Transport, type TransportPreference } from "../../src/server/contracts/worker";
 
 export const WORKER_VERSION = "0.1.0";
 const TICKET_TTL_MS = 10_000;
@@ -61,8 +63,9 @@ interface Attachment {
   path: string;
   side: AttachmentSide;
   readOnly: boolean;
-  transport: "SHARED_MEMORY";
+  transport: Transport;
   reason: string;
+  preference: TransportPreference;
   since: Date;
 }
 
@@ -134,6 +137,12 @@ export class Worker extends EventEmitter<{ revoked: []; fatal: [Error] }> {
   private lastReported: string | null = null;
   private closing: Promise<void> | null = null;
   private lastHeartbeatOk = 0;
+  private routing: RoutingBridge | null = null;
+  private routesTimer: NodeJS.Timeout | null = null;
+  private routesSending = false;
+  private routes404Logged = false;
+  private lastRoutesEmpty = true;
+  private routingRefetch: NodeJS.Timeout | null = null;
 
   constructor(
     readonly config: WorkerConfig,
@@ -177,6 +186,7 @@ export class Worker extends EventEmitter<{ revoked: []; fatal: [Error] }> {
       this.log.info({ nodeId: this.nodeId, tenantId: this.tenantId, name: this.identity!.name }, "node identity loaded");
 
       await this.syncFromControlPlane(true);
+      await this.setupRouting();
       await this.heartbeat();
       await this.listen();
       this.http = await startHttpServer({
@@ -184,9 +194,21 @@ export class Worker extends EventEmitter<{ revoked: []; fatal: [Error] }> {
         port: this.config.httpPort,
         metrics: this.metrics,
         state: this.state,
-        extra: () => ({ nodeId: this.nodeId, sessions: this.sessions.size, attachments: this.attachments.size, lastHeartbeatOk: this.lastHeartbeatOk ? new Date(this.lastHeartbeatOk).toISOString() : null }),
+        extra: () => ({
+          nodeId: this.nodeId,
+          sessions: this.sessions.size,
+          attachments: this.attachments.size,
+          lastHeartbeatOk: this.lastHeartbeatOk ? new Date(this.lastHeartbeatOk).toISOString() : null,
+          routing: this.routing ? { redisUp: this.routing.redisUp, routes: this.lastRouteReports } : null,
+        }),
       });
       this.startLoops();
+      if (this.routing) {
+        this.routesTimer = setInterval(() => {
+          this.lastRouteReports = this.routing?.reports() ?? [];
+          void this.flushRoutesWith(this.lastRouteReports);
+        }, 1000);
+      }
       if (this.state.state === "starting") this.state.transition("running", "serving");
       this.scheduleReport();
     } catch (e) {
@@ -209,13 +231,124 @@ export class Worker extends EventEmitter<{ revoked: []; fatal: [Error] }> {
         hostname,
         version: WORKER_VERSION,
         labels: this.config.labels,
-        capabilities: hostCapabilities(),
+        capabilities: this.capabilities(),
       });
       this.identity = { ...res, controlPlaneUrl: this.config.controlPlaneUrl, joinedAt: new Date().toISOString() };
       saveIdentity(this.config.stateDir, this.identity);
       this.log.info({ nodeId: res.nodeId, name: res.name }, "joined the control plane; node credential stored");
     } catch (e) {
       throw new WorkerStartError(`joining failed: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  /** Host facts, with the configured identity overrides (several "hosts" on one machine in tests). */
+  private capabilities() {
+    const c = hostCapabilities();
+    return { ...c, bootId: this.config.bootId ?? c.bootId, ipcNamespace: this.config.ipcNamespace ?? c.ipcNamespace };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // cross-node routing
+  // -------------------------------------------------------------------------------------------
+
+  private routingCachePath(): string {
+    return path.join(this.config.stateDir, "routing.json");
+  }
+
+  /** Routing credentials from the control plane (cached, 0600, for restarts while it is down). */
+  private async fetchRoutingConfig(): Promise<RoutingRedis | null> {
+    try {
+      const r = await this.cp.routing();
+      writeFileSync(this.routingCachePath(), JSON.stringify(r), { mode: 0o600 });
+      return r.redis;
+    } catch (e) {
+      if (e instanceof ControlPlaneError && e.nodeRejected) throw e;
+      if (e instanceof ControlPlaneError && e.status === 404) {
+        this.log.info("the control plane has no routing endpoint: serving co-located clients only");
+        return null;
+      }
+      try {
+        const cached = RoutingConfigResponseSchema.parse(JSON.parse(readFileSync(this.routingCachePath(), "utf8")));
+        this.log.warn({ err: (e as Error).message }, "routing configuration unavailable: using the cached credentials");
+        return cached.redis;
+      } catch {
+        this.log.warn({ err: (e as Error).message }, "routing configuration unavailable and none cached: co-located clients only until it is");
+        return null;
+      }
+    }
+  }
+
+  private async setupRouting(): Promise<void> {
+    if (this.config.routing === "off") return;
+    const redis = await this.fetchRoutingConfig();
+    if (!redis) return;
+    const caps = this.capabilities();
+    const bridge = new RoutingBridge({
+      redis,
+      tenantId: this.tenantId,
+      nodeId: this.nodeId,
+      host: { nodeId: this.nodeId, bootId: caps.bootId, ipcNamespace: caps.ipcNamespace },
+      stateDir: this.config.stateDir,
+      mappingPath: (fileId) => this.files.pathFor(this.tenantId, fileId),
+      outboxPath: (fileId) => this.files.pathFor(this.tenantId, fileId, ".out"),
+      ensureOutbox: (file) => {
+        if (!this.files.exists(this.files.pathFor(this.tenantId, file.id, ".out"))) this.files.create(this.tenantId, file, false, ".out");
+      },
+      log: this.log,
+      metrics: this.metrics,
+    });
+    bridge.on("decision", (fileId) => this.refreshTransports(fileId));
+    bridge.on("auth-error", () => {
+      // Redis forgot our user (restart without an ACL file): the control plane provisions it again.
+      if (this.routingRefetch || this.closing) return;
+      this.routingRefetch = setTimeout(() => {
+        this.routingRefetch = null;
+        void this.cp.routing().catch((e: unknown) => this.log.warn({ err: (e as Error).message }, "cannot refresh routing credentials"));
+      }, 1000);
+    });
+    this.routing = bridge;
+    await bridge.start();
+    bridge.resumeFiles([...this.catalogue.values()]);
+    this.log.info({ redis: redis.url, cluster: redis.cluster, user: redis.username }, "cross-node routing enabled");
+  }
+
+  /** Re-decides the transport of the file's attachments after peers or health changed. */
+  private refreshTransports(fileId: string): void {
+    const r = this.routing?.route(fileId);
+    if (!r) return;
+    let changed = false;
+    for (const a of this.attachments.values()) {
+      if (a.file.id !== fileId) continue;
+      const d = r.decide({ id: a.id, side: a.side, preference: a.preference });
+      const transport = d.ok ? d.transport : a.transport;
+      const reason = d.reason.slice(0, 500);
+      if (transport !== a.transport || reason !== a.reason) {
+        a.transport = transport;
+        a.reason = reason;
+        changed = true;
+      }
+    }
+    if (changed) this.scheduleReport();
+  }
+
+  /** PUT /api/worker/routes about once a second while routes exist (or to clear them once). */
+  private lastRouteReports: RouteReport[] = [];
+
+  private async flushRoutesWith(routes: RouteReport[]): Promise<void> {
+    if (!this.routing || this.routesSending || !this.identity) return;
+    if (!routes.length && this.lastRoutesEmpty) return;
+    this.routesSending = true;
+    try {
+      await this.cp.syncRoutes(routes);
+      this.lastRoutesEmpty = routes.length === 0;
+    } catch (e) {
+      if (e instanceof ControlPlaneError && e.status === 404) {
+        if (!this.routes404Logged) this.log.debug("the control plane does not accept route reports yet (404); routing keeps working");
+        this.routes404Logged = true;
+      } else if (e instanceof ControlPlaneError && e.nodeRejected) this.handleControlPlaneError("routes", e);
+      else this.log.debug({ err: (e as Error).message }, "route report failed");
+    } finally {
+      this.routesSending = false;
     }
   }
 
@@ -375,6 +508,7 @@ export class Worker extends EventEmitter<{ revoked: []; fatal: [Error] }> {
     this.catalogueEtag = cat.etag;
     const next = new Map(cat.files.map((f) => [f.name, f]));
     this.catalogue = next;
+    this.routing?.resumeFiles(cat.files);
     this.metrics.catalogueFiles.set(next.size);
     // Attachments whose file disappeared or is no longer active are closed.
     for (const a of [...this.attachments.values()]) {
@@ -533,9 +667,12 @@ export class Worker extends EventEmitter<{ revoked: []; fatal: [Error] }> {
    * OPEN. Synchronous on purpose: the existence check and the creation of the mapping happen in
    * one turn of the event loop, so two clients opening the same absent file cannot both create it.
    */
-  private open(session: Session, req: Open): Opened {
+  private async open(session: Session, req: Open): Promise<Opened> {
     const started = process.hrtime.bigint();
     try {
+      // Routing: learn the file's peers (presence in Redis) before deciding; bounded wait.
+      const f = this.catalogue.get(req.name);
+      if (this.routing && f) await this.routing.prepareOpen(f);
       const opened = this.openInner(session, req);
       this.metrics.opens.inc({ result: "ok" });
       return opened;
@@ -558,12 +695,24 @@ export class Worker extends EventEmitter<{ revoked: []; fatal: [Error] }> {
       throw new SocketError("BAD_MESSAGE", "consumer groups are for the CONSUMER side of stream files", false, { fields: { group: ["only on a stream, as CONSUMER"] } });
 
     const preference = req.transport ?? file.transportPreference;
-    if (preference === "NETWORK_ONLY")
-      throw new SocketError("TRANSPORT_UNAVAILABLE", `"${req.name}" asks for NETWORK_ONLY, and this worker serves shared memory only (no network bridge configured)`);
-    const reason =
-      preference === "PREFER_NETWORK"
-        ? "shared memory: PREFER_NETWORK was asked, but the peer is on this host and no network bridge is configured, so the local mapping is used"
-        : `shared memory: the client is on the worker's host (same boot id and IPC namespace), so a local mapping is fastest (preference ${preference})`;
+    const attachmentId = randomUUID();
+    let transport: Transport = "SHARED_MEMORY";
+    let reason: string;
+    if (this.routing) {
+      const d = this.routing.decideForOpen(file, { id: attachmentId, side: req.side, preference });
+      if (!d.ok) throw new SocketError("TRANSPORT_UNAVAILABLE", d.reason, false, { reasonCode: d.errorCode });
+      if (preference === "NETWORK_ONLY" && file.transportPreference !== "NETWORK_ONLY")
+        throw new SocketError("TRANSPORT_UNAVAILABLE", `NETWORK_ONLY must be the file's transport preference (set it on "${req.name}"), not one attachment's: every producer of the file must write through the network`);
+      transport = d.transport;
+      reason = d.reason.slice(0, 500);
+    } else {
+      if (preference === "NETWORK_ONLY")
+        throw new SocketError("TRANSPORT_UNAVAILABLE", `"${req.name}" asks for NETWORK_ONLY, and this worker serves shared memory only (no network bridge configured)`);
+      reason =
+        preference === "PREFER_NETWORK"
+          ? "shared memory: PREFER_NETWORK was asked, but the peer is on this host and no network bridge is configured, so the local mapping is used"
+          : `shared memory: the client is on the worker's host (same boot id and IPC namespace), so a local mapping is fastest (preference ${preference})`;
+    }
 
     if (session.attachments.size >= this.settings.maxAttachmentsPerSession)
       throw new SocketError("TOO_MANY_ATTACHMENTS", `a session may hold at most ${this.settings.maxAttachmentsPerSession} attachments`, true);
@@ -597,9 +746,22 @@ export class Worker extends EventEmitter<{ revoked: []; fatal: [Error] }> {
 
     const canWrite = session.scopes.includes("data:write");
     const readOnly = !canWrite || (req.side === "CONSUMER" && file.directionality === "PRODUCER_TO_CONSUMER");
-    const attachment: Attachment = { id: randomUUID(), session, file, path: p, side: req.side, readOnly, transport: "SHARED_MEMORY", reason, since: new Date() };
+    // NETWORK_ONLY through the bridge: producers write their own mapping (the outbox), which only
+    // the worker reads and forwards; consumers read the main one, filled from Redis.
+    let attachPath = p;
+    if (this.routing && file.transportPreference === "NETWORK_ONLY" && req.side === "PRODUCER") {
+      attachPath = this.files.pathFor(this.tenantId, file.id, ".out");
+      try {
+        if (!this.files.exists(attachPath)) this.files.create(this.tenantId, file, false, ".out");
+      } catch (e) {
+        if (e instanceof FileStoreError) throw new SocketError(e.code, e.message);
+        throw e;
+      }
+    }
+    const attachment: Attachment = { id: attachmentId, session, file, path: attachPath, side: req.side, readOnly, transport, reason, preference, since: new Date() };
     if (req.group !== undefined) attachment.groupKey = this.joinGroup(file, p, req.group);
     this.attachments.set(attachment.id, attachment);
+    this.routing?.attach(file, { id: attachment.id, side: req.side, preference });
     session.attachments.add(attachment.id);
     this.updateAttachmentGauge();
     const ticket = randomBytes(16).toString("base64url");
@@ -614,7 +776,7 @@ export class Worker extends EventEmitter<{ revoked: []; fatal: [Error] }> {
       serialization: file.serialization,
       side: req.side,
       readOnly,
-      transport: "SHARED_MEMORY",
+      transport,
       reason,
       created,
       revision: file.revision,
@@ -712,12 +874,14 @@ export class Worker extends EventEmitter<{ revoked: []; fatal: [Error] }> {
     this.attachments.delete(attachmentId);
     a.session.attachments.delete(attachmentId);
     this.leaveGroup(a);
+    this.routing?.detach(a.file.id, attachmentId);
     if (message !== "closed by the client" && message !== "client session ended") a.session.sendEvent({ event: "attachment-closed", attachmentId, code, message });
     this.updateAttachmentGauge();
     this.scheduleReport();
     if (this.liveAttachmentsOf(a.file.id).length === 0 && !a.file.persistAfterDisconnect && a.file.autoCleanup) {
       try {
-        this.files.remove(a.path);
+        this.files.remove(this.files.pathFor(this.tenantId, a.file.id));
+        this.files.remove(this.files.pathFor(this.tenantId, a.file.id, ".out"));
         this.log.debug({ file: a.file.name }, "last attachment gone: mapping removed (autoCleanup)");
       } catch (e) {
         this.log.warn({ err: (e as Error).message, file: a.file.name }, "cannot remove mapping");
@@ -811,7 +975,7 @@ export class Worker extends EventEmitter<{ revoked: []; fatal: [Error] }> {
       }));
       // Attachments that came and went between two reports leave the set unchanged: skip the call.
       const signature = list
-        .map((a) => a.id)
+        .map((a) => `${a.id}:${a.transport}:${a.reason}`)
         .sort()
         .join(",");
       if (signature === this.lastReported) return;
@@ -891,6 +1055,11 @@ export class Worker extends EventEmitter<{ revoked: []; fatal: [Error] }> {
 
   /** Stops timers and listeners; safe to call more than once and before start finished. */
   private async teardown(): Promise<void> {
+    if (this.routesTimer) clearInterval(this.routesTimer);
+    if (this.routingRefetch) clearTimeout(this.routingRefetch);
+    const routing = this.routing;
+    this.routing = null;
+    await routing?.close(2000).catch((e: unknown) => this.log.warn({ err: (e as Error).message }, "routing close failed"));
     for (const g of this.groups.values()) g.mapping.close();
     this.groups.clear();
     for (const t of this.timers) clearTimeout(t);

@@ -31,7 +31,9 @@ import {
 } from "~/server/contracts/worker";
 import { db } from "~/server/db";
 import { AppError } from "~/server/errors";
+import { logger } from "~/server/logger";
 import { apiKeySecretMatches, parseApiKey } from "./api-key-secret";
+import { revokeNodeRouting } from "./node-routing";
 
 export const JOIN_TOKEN_TTL_MS = 60 * 60 * 1000;
 
@@ -363,8 +365,11 @@ async function changeNodeStatus(ctx: TenantContext, nodeId: string, to: "REVOKED
 }
 
 /** Revokes a node: its credential stops working at once, and the worker stops serving. */
-export function revokeNode(ctx: TenantContext, input: { nodeId: string }) {
-  return changeNodeStatus(ctx, input.nodeId, "REVOKED");
+export async function revokeNode(ctx: TenantContext, input: { nodeId: string }) {
+  const result = await changeNodeStatus(ctx, input.nodeId, "REVOKED");
+  // Its Redis user too (node-routing.ts): Redis drops its connections and refuses new logins.
+  await revokeNodeRouting(input.nodeId).catch((e: unknown) => logger.error({ err: (e as Error).message, nodeId: input.nodeId }, "routing: could not delete the revoked node's Redis user"));
+  return result;
 }
 
 /** Drains a node (no new sessions or opens; existing attachments keep working), or lifts a drain. */
