@@ -53,10 +53,17 @@ async function handlerOf(route: AnyRouteDef): Promise<Handler> {
 
 /** A request for `route` aimed at B's resources where the route names one. */
 function requestAtB(route: AnyRouteDef, caller: Caller): { req: Request; params?: { params: Promise<Record<string, string>> } } {
-  const path = route.path.replace("{name}", bFile.name);
-  const params = route.path.includes("{name}") ? routeParams({ name: bFile.name }) : undefined;
-  const query = route.path === "/audit/export" ? "?format=jsonl" : "";
-  const body = route.method === "post" ? fileBody(uniqueName("intruder")) : route.method === "patch" ? { revision: bFile.revision, description: "hacked" } : undefined;
+  const path = route.path.replace("{name}", bFile.name).replace("{slot}", "value");
+  const params = route.path.includes("{name}") ? routeParams(route.path.includes("{slot}") ? { name: bFile.name, slot: "value" } : { name: bFile.name }) : undefined;
+  const query = route.path === "/audit/export" ? "?format=jsonl" : route.path === "/events" ? "?follow=false&backlog=50" : "";
+  const body =
+    route.method === "post"
+      ? route.path === "/files"
+        ? fileBody(uniqueName("intruder"))
+        : { value: "intruder" }
+      : route.method === "patch"
+        ? { revision: bFile.revision, description: "hacked" }
+        : undefined;
   return { req: restRequest(route.method.toUpperCase(), path + query, caller, body), params };
 }
 

@@ -17,6 +17,11 @@ import * as filesRoute from "~/app/api/v1/files/route";
 import * as membersRoute from "~/app/api/v1/members/route";
 import * as nodesRoute from "~/app/api/v1/nodes/route";
 import * as tenantRoute from "~/app/api/v1/tenant/route";
+import * as eventsRoute from "~/app/api/v1/events/route";
+import * as deadLettersRoute from "~/app/api/v1/files/[name]/dead-letters/route";
+import * as messagesRoute from "~/app/api/v1/files/[name]/messages/route";
+import * as fileRoutesRoute from "~/app/api/v1/files/[name]/routes/route";
+import * as variableRoute from "~/app/api/v1/files/[name]/variables/[slot]/route";
 import { API_KEY_SCOPES, ROLES, can, scopesAllow, type ApiKeyScope, type Role } from "~/server/auth/permissions";
 import { db } from "~/server/db";
 import type { AnyRouteDef } from "~/server/rest/handler";
@@ -39,6 +44,13 @@ const HANDLERS: Record<string, Handler> = {
   "get /nodes": nodesRoute.GET,
   "get /audit": auditRoute.GET,
   "get /audit/export": auditExportRoute.GET,
+  "get /files/{name}/routes": fileRoutesRoute.GET,
+  "get /files/{name}/variables/{slot}": variableRoute.GET,
+  "post /files/{name}/variables/{slot}": variableRoute.POST,
+  "post /files/{name}/messages": messagesRoute.POST,
+  "get /files/{name}/messages": messagesRoute.GET,
+  "get /files/{name}/dead-letters": deadLettersRoute.GET,
+  "get /events": eventsRoute.GET,
 };
 const PUBLIC_ROUTES = new Set(["get /ping", "get /openapi.json"]);
 const routeKey = (r: AnyRouteDef) => `${r.method} ${r.path}`;
@@ -78,6 +90,33 @@ async function requestFor(route: AnyRouteDef, caller: Caller): Promise<{ req: Re
       return { req: restRequest("GET", "/audit?limit=5", caller) };
     case "get /audit/export":
       return { req: restRequest("GET", "/audit/export?format=jsonl&action=file.", caller) };
+    case "get /files/{name}/routes": {
+      const name = await fresh();
+      return { req: restRequest("GET", `/files/${name}/routes`, caller), params: routeParams({ name }) };
+    }
+    case "get /files/{name}/variables/{slot}": {
+      const name = await fresh();
+      return { req: restRequest("GET", `/files/${name}/variables/value`, caller), params: routeParams({ name, slot: "value" }) };
+    }
+    case "post /files/{name}/variables/{slot}": {
+      const name = await fresh();
+      return { req: restRequest("POST", `/files/${name}/variables/value`, caller, { value: 7 }), params: routeParams({ name, slot: "value" }) };
+    }
+    case "post /files/{name}/messages": {
+      const name = uniqueName("ms");
+      await createSharedFile(tenant.owner.ctx, { name, kind: "stream", layout: { type: "stream", messageMaxSize: 128, capacity: 16 } });
+      return { req: restRequest("POST", `/files/${name}/messages`, caller, { value: "hello" }), params: routeParams({ name }) };
+    }
+    case "get /files/{name}/messages": {
+      const name = await fresh();
+      return { req: restRequest("GET", `/files/${name}/messages?limit=5`, caller), params: routeParams({ name }) };
+    }
+    case "get /files/{name}/dead-letters": {
+      const name = await fresh();
+      return { req: restRequest("GET", `/files/${name}/dead-letters`, caller), params: routeParams({ name }) };
+    }
+    case "get /events":
+      return { req: restRequest("GET", "/events?follow=false&backlog=2", caller) };
     default:
       throw new Error(`no request builder for ${routeKey(route)}: add one to the REST matrix`);
   }

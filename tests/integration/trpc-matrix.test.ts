@@ -161,6 +161,12 @@ async function freshNode(t: Team): Promise<string> {
   return node.id;
 }
 
+async function freshStreamFile(t: Team): Promise<string> {
+  const name = uniqueName("stream");
+  await createSharedFile(await ownerCtxOf(t), { name, kind: "stream", layout: { type: "stream", messageMaxSize: 256, capacity: 16 } } as never);
+  return name;
+}
+
 const FACTORIES: Record<string, Factory> = {
   "me.get": { input: async () => undefined },
 
@@ -244,6 +250,17 @@ const FACTORIES: Record<string, Factory> = {
     input: async ({ tenantId, res }) => ({ tenantId, version: (await updateWorkerSettings(await ownerCtxOf(res), {})).version }),
   },
   "nodeAdmin.attachments": { ids: "filter", input: async ({ tenantId, res }) => ({ tenantId, nodeId: await freshNode(res) }) },
+
+  "routing.fileRoutes": { ids: "strict", input: async ({ tenantId, res }) => ({ tenantId, name: await freshFile(res) }) },
+  "routing.fileHistory": { ids: "strict", input: async ({ tenantId, res }) => ({ tenantId, name: await freshFile(res) }) },
+  "routing.nodeRoutes": { ids: "strict", input: async ({ tenantId, res }) => ({ tenantId, nodeId: await freshNode(res) }) },
+  "routing.deadLetters": { ids: "strict", input: async ({ tenantId, res }) => ({ tenantId, name: await freshFile(res) }) },
+  "routing.recentEvents": { input: async ({ tenantId }) => ({ tenantId }) },
+
+  "fileData.readVariable": { ids: "strict", input: async ({ tenantId, res }) => ({ tenantId, name: await freshFile(res), slot: "value" }) },
+  "fileData.writeVariable": { ids: "strict", input: async ({ tenantId, res }) => ({ tenantId, name: await freshFile(res), slot: "value", value: 42 }) },
+  "fileData.publish": { ids: "strict", input: async ({ tenantId, res }) => ({ tenantId, name: await freshStreamFile(res), value: { n: 1 } }) },
+  "fileData.readMessages": { ids: "strict", input: async ({ tenantId, res }) => ({ tenantId, name: await freshFile(res) }) },
 };
 
 // ---------------------------------------------------------------------------
