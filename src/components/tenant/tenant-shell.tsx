@@ -17,6 +17,7 @@ const NAV = [
   { path: "api-keys", label: "API keys" },
   { path: "files", label: "Shared files" },
   { path: "nodes", label: "Nodes" },
+  { path: "events", label: "Events" },
   { path: "audit", label: "Audit log" },
   { path: "settings", label: "Settings" },
 ] as const;

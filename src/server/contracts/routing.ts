@@ -159,3 +159,39 @@ export const ZDeadLetter = z.object({
   fields: z.record(z.string(), z.string()),
 });
 export type TDeadLetter = z.infer<typeof ZDeadLetter>;
+
+// ---------------------------------------------------------------------------
+// Event feed
+// ---------------------------------------------------------------------------
+
+/** Audit actions in the tenant event feed (plus every DENIED event, whatever its action). */
+export const FEED_ACTIONS = [
+  "file.created",
+  "file.updated",
+  "file.deleted",
+  "attachment.opened",
+  "attachment.closed",
+  "transport.selected",
+  "transport.switched",
+  "transport.failed",
+  "data.variable_written",
+  "data.published",
+  "apikey.auth_failed",
+  "node.joined",
+  "node.revoked",
+  "node.drained",
+] as const;
+
+/** What one server-sent event carries (`data:`); its `id:` is `seq`, its `event:` is `action`. */
+export interface TFeedEvent {
+  seq: number;
+  action: string;
+  occurredAt: string;
+  outcome: string;
+  actorType: string;
+  actorLabel: string | null;
+  targetType: string | null;
+  targetId: string | null;
+  after: unknown;
+  before: unknown;
+}

@@ -15,28 +15,13 @@ import { z } from "zod";
 import type { Prisma } from "~/generated/prisma";
 import type { RequestMeta, TenantContext } from "~/server/actor";
 import { authorize } from "~/server/actor";
+import { FEED_ACTIONS, type TFeedEvent } from "~/server/contracts/routing";
 import { auditEventSelect, type AuditEventView } from "~/server/audit/query";
 import { db } from "~/server/db";
 import { isAppError } from "~/server/errors";
 import { logger } from "~/server/logger";
 
-/** Audit actions in the feed (plus every DENIED event, whatever its action). */
-export const FEED_ACTIONS = [
-  "file.created",
-  "file.updated",
-  "file.deleted",
-  "attachment.opened",
-  "attachment.closed",
-  "transport.selected",
-  "transport.switched",
-  "transport.failed",
-  "data.variable_written",
-  "data.published",
-  "apikey.auth_failed",
-  "node.joined",
-  "node.revoked",
-  "node.drained",
-] as const;
+export { FEED_ACTIONS } from "~/server/contracts/routing";
 
 export const ZEventFeedQuery = z.object({
   lastEventId: z.coerce.number().int().min(0).optional().meta({ description: "Resume after this seq (same as the Last-Event-ID header)." }),
@@ -58,19 +43,7 @@ export interface FeedTimings {
 
 const DEFAULT_TIMINGS: FeedTimings = { pollMs: 1000, heartbeatMs: 15_000, recheckMs: 5000 };
 
-/** What one SSE event carries. */
-export interface FeedEvent {
-  seq: number;
-  action: string;
-  occurredAt: string;
-  outcome: string;
-  actorType: string;
-  actorLabel: string | null;
-  targetType: string | null;
-  targetId: string | null;
-  after: unknown;
-  before: unknown;
-}
+export type FeedEvent = TFeedEvent;
 
 function feedWhere(tenantId: string): Prisma.AuditEventWhereInput {
   return { chainId: tenantId, tenantId, OR: [{ action: { in: [...FEED_ACTIONS] } }, { outcome: "DENIED" }] };

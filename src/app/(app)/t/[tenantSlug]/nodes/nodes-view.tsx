@@ -126,6 +126,43 @@ function NodeAttachments({ node }: { node: NodeItem }) {
     <div className="space-y-2">
       <h3 className="text-sm font-semibold">Live attachments on {node.name}</h3>
       <AttachmentsTable query={q} caption={`Live attachments on ${node.name}`} show="file" empty="No process on this node is attached to a shared file." />
+      <NodeRoutes node={node} />
+    </div>
+  );
+}
+
+function rate(n: number | null | undefined, unit = ""): string {
+  if (n === null || n === undefined) return "—";
+  return `${n >= 100 ? Math.round(n).toLocaleString() : n.toFixed(1)}${unit}`;
+}
+
+/** The node's transport decisions and live rates per shared file (its workers' route reports). */
+function NodeRoutes({ node }: { node: NodeItem }) {
+  const tenant = useTenant();
+  const trpc = useTRPC();
+  const q = useQuery(trpc.routing.nodeRoutes.queryOptions({ tenantId: tenant.id, nodeId: node.id }, { refetchInterval: 3_000 }));
+  if (q.isPending) return <Skeleton rows={1} label="Loading routes" />;
+  if (q.error) return <ErrorAlert error={q.error} />;
+  return (
+    <div className="space-y-2 pt-2">
+      <h3 className="text-sm font-semibold">Transports and rates on {node.name}</h3>
+      {q.data.length === 0 ? (
+        <p className="text-sm text-slate-500 dark:text-slate-400">This node has reported no transport decision.</p>
+      ) : (
+        <Table caption={`Transports and rates on ${node.name}`} head={["File", "Transport", "Reason", "Shared memory", "Network", "Net p50", "Stream lag"]}>
+          {q.data.map((r) => (
+            <tr key={r.sharedFileId}>
+              <Td className="font-mono text-xs">{r.fileName}</Td>
+              <Td>{r.transport ? <Badge tone={r.transport === "SHARED_MEMORY" ? "green" : r.transport === "NETWORK" ? "indigo" : "yellow"}>{humanize(r.transport)}</Badge> : <Badge tone="red">Refused</Badge>}</Td>
+              <Td className="max-w-sm text-xs">{r.reason}</Td>
+              <Td className="tabular-nums text-xs">{rate(r.stats?.sharedMemory.messagesPerSec, " msg/s")}</Td>
+              <Td className="tabular-nums text-xs">{rate(r.stats?.network.messagesPerSec, " msg/s")}</Td>
+              <Td className="tabular-nums text-xs">{rate(r.stats?.network.latencyP50Us, " µs")}</Td>
+              <Td className="tabular-nums text-xs">{rate(r.stats?.streamLagMs, " ms")}</Td>
+            </tr>
+          ))}
+        </Table>
+      )}
     </div>
   );
 }

@@ -14,6 +14,7 @@ import { ConfirmDialog } from "~/components/ui/interactive";
 import { Badge, Card, DescriptionList, EmptyState, PageHeader, Skeleton } from "~/components/ui/layout";
 import { requiredBytes } from "~/server/contracts/shared-file";
 import { useTRPC } from "~/trpc/react";
+import { FileRouting } from "./file-routing";
 
 function Enum({ field, value }: { field: keyof typeof ENUM_HELP; value: string }) {
   const help = (ENUM_HELP[field] as Record<string, string>)[value];
@@ -175,6 +176,7 @@ export function SharedFileDetail({ name }: { name: string }) {
           />
         </Card>
       </div>
+      <FileRouting name={f.name} fileId={f.id} />
       {tenant.can("node:read") ? <FileAttachments fileId={f.id} fileName={f.name} /> : null}
       <ConfirmDialog
         open={deleting}
