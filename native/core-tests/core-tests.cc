@@ -157,7 +157,12 @@ static void TestTruncations() {
   v[8] = 9;  // version 9
   Layout l;
   CHECK(Is(HeaderValidator::Validate(v.data(), v.size(), &l), code::kVersion));
-  v[8] = 1;
+  v[8] = 1;  // version 1: the old layout, refused with its own message
+  Status old = HeaderValidator::Validate(v.data(), v.size(), &l);
+  CHECK(Is(old, code::kVersion) && old.message.find("older") != std::string::npos);
+  v[8] = 0;
+  CHECK(Is(HeaderValidator::Validate(v.data(), v.size(), &l), code::kCorrupt));
+  v[8] = 2;
   v[1] = 'X';
   CHECK(Is(HeaderValidator::Validate(v.data(), v.size(), &l), code::kBadMagic));
 }

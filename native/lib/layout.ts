@@ -5,25 +5,28 @@
 
 /** Variable slot control line (relative to the slot offset). */
 export const VAR = {
+  // line 0: writers (and waiters registering)
   lock: 0,
-  version: 4,
   waiters: 8,
   recoveries: 12,
-  controlSize: 64,
-  bufLen: 0,
-  bufData: 8,
+  // line 1: what readers poll
+  version: 64,
+  len0: 68,
+  controlSize: 128,
 } as const;
 
 /** Stream control block (relative to the region offset) and ring slots. */
 export const STREAM = {
+  // line 0: readers poll head, announce sleeps in waiters
   headLo: 0,
   headHi: 4,
-  lock: 8,
   waiters: 12,
-  recoveries: 16,
-  refused: 20,
-  spaceSeq: 24,
-  spaceWaiters: 28,
+  // line 1: producers
+  lock: 64,
+  recoveries: 68,
+  refused: 72,
+  spaceSeq: 76,
+  spaceWaiters: 80,
   consumers: 128,
   consumerSize: 64,
   consOwner: 0,

@@ -98,7 +98,7 @@ function align(v: number, a: number): number {
 export function estimateSize(o: CreateOptions): number {
   if (o.kind === "variables") {
     let end = align(4096 + o.slots.length * 64, 64);
-    for (const s of o.slots) end += 64 + 2 * align(8 + s.maxSize, 64);
+    for (const s of o.slots) end += 128 + 2 * align(s.maxSize, 64);
     return align(end, 4096);
   }
   const consumers = o.maxConsumers ?? 16;

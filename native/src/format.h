@@ -1,4 +1,4 @@
-// format.h — the shared-file binary layout (format version 1).
+// format.h — the shared-file binary layout (format version 2).
 //
 // Plain C++17, no N-API. Every offset here is normative and mirrored in
 // docs/spec/shared-file-format.md and native/lib/layout.ts; change all three
@@ -17,7 +17,12 @@ namespace commy {
 
 // ---- file-wide constants -------------------------------------------------
 inline constexpr uint8_t kMagic[8] = {'C', 'O', 'M', 'M', 'Y', 'S', 'F', 0};
-inline constexpr uint32_t kFormatVersion = 1;
+inline constexpr uint32_t kFormatVersion = 2;
+// Version 1 put a variable's version word in the same cache line as its
+// writer lock and waiter count (and each buffer's length next to its data);
+// version 2 gives the version its own line. v1 files are refused with
+// COMMY_E_VERSION (re-create them); there is no in-place upgrade.
+inline constexpr uint32_t kOldestRefusedVersion = 1;
 inline constexpr uint32_t kHeaderSize = 4096;
 inline constexpr uint32_t kCacheLine = 64;
 inline constexpr uint64_t kMaxFileSize = 1ull << 40;  // 1 TiB: sanity bound
@@ -64,34 +69,40 @@ inline constexpr size_t kDirEntrySize = 64;  // one per slot, at region start
 inline constexpr size_t kDirNameLen = 0;     // u32 (1..40)
 inline constexpr size_t kDirMaxSize = 4;     // u32 (1..kMaxValueSize)
 inline constexpr size_t kDirSlotOffset = 8;  // u64, absolute, 64-aligned
-inline constexpr size_t kDirBufStride = 16;  // u32 == align64(8 + max_size)
+inline constexpr size_t kDirBufStride = 16;  // u32 == align64(max_size)
 inline constexpr size_t kDirReserved = 20;   // u32 zero
 inline constexpr size_t kDirName = 24;       // 40 bytes UTF-8, zero padded
 inline constexpr uint32_t kMaxNameLen = 40;
 inline constexpr uint32_t kMaxValueSize = 16u << 20;  // 16 MiB
 inline constexpr uint32_t kMaxSlots = 65536;
-// Slot control line (64 bytes, at slot_offset).
+// Slot (at slot_offset): two 64-byte control lines, then the two buffers.
+// Line 0 is touched by writers (and by waiters registering); line 1 is what
+// readers poll, written only by the publishing store(s) of a write, so a
+// busy-polling reader's line changes hands once per write, not once per
+// lock operation.
 inline constexpr size_t kLock = 0;        // i32: 0 free, else lock word (see participants.h)
-inline constexpr size_t kVersion = 4;     // u32: published version; buffer = version & 1
 inline constexpr size_t kWaiters = 8;     // i32: threads futex-waiting on kVersion
 inline constexpr size_t kRecoveries = 12; // u32: locks broken after a dead owner
-inline constexpr size_t kControlSize = 64;
-// Each of the two buffers: len u32, reserved u32, data[max_size], padded to stride.
-inline constexpr size_t kBufLen = 0;
-inline constexpr size_t kBufData = 8;
+inline constexpr size_t kVersion = 64;    // u32: published version; buffer = version & 1
+inline constexpr size_t kLen0 = 68;       // u32: length of buffer 0's value (buffer 1: kLen0 + 4)
+inline constexpr size_t kControlSize = 128;
+// Each of the two buffers: data[max_size], padded to stride (64-aligned).
 }  // namespace var
 
 // ---- stream region ---------------------------------------------------------
 namespace strm {
-// Control block at region start (relative offsets).
+// Control block at region start (relative offsets). Line 0 is what readers
+// poll (head) and where they announce sleeps; line 1 is the producers' (lock
+// and counters), so a producer's lock traffic does not steal the line a
+// busy-polling reader watches.
 inline constexpr size_t kHeadLo = 0;      // u32 futex word: low half of head
 inline constexpr size_t kHeadHi = 4;      // u32 high half of head
-inline constexpr size_t kLock = 8;        // i32 producer lock word
 inline constexpr size_t kWaiters = 12;    // i32 readers futex-waiting on kHeadLo
-inline constexpr size_t kRecoveries = 16; // u32
-inline constexpr size_t kRefused = 20;    // u32 appends refused (refuse policy)
-inline constexpr size_t kSpaceSeq = 24;   // u32 futex word: bumped when a registered consumer advances and producers wait
-inline constexpr size_t kSpaceWaiters = 28; // i32 producers futex-waiting on kSpaceSeq
+inline constexpr size_t kLock = 64;       // i32 producer lock word
+inline constexpr size_t kRecoveries = 68; // u32
+inline constexpr size_t kRefused = 72;    // u32 appends refused (refuse policy)
+inline constexpr size_t kSpaceSeq = 76;   // u32 futex word: bumped when a registered consumer advances and producers wait
+inline constexpr size_t kSpaceWaiters = 80; // i32 producers futex-waiting on kSpaceSeq
 inline constexpr size_t kConsumers = 128; // consumer table
 inline constexpr size_t kConsumerSize = 64;
 inline constexpr size_t kConsOwner = 0;     // i32 lock-word-format owner ref, 0 = free
@@ -112,7 +123,7 @@ inline constexpr uint32_t kMaxMessageSize = 1u << 20;
 // ---- helpers -----------------------------------------------------------------
 inline constexpr uint64_t AlignUp(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
 inline constexpr uint32_t VarBufStride(uint32_t max_size) {
-  return static_cast<uint32_t>(AlignUp(8ull + max_size, kCacheLine));
+  return static_cast<uint32_t>(AlignUp(uint64_t{max_size}, kCacheLine));
 }
 inline constexpr uint64_t VarSlotSize(uint32_t max_size) {
   return var::kControlSize + 2ull * VarBufStride(max_size);

@@ -160,7 +160,12 @@ class HeaderValidator {
     uint32_t version = LoadU32(p + hdr::kVersion);
     if (version > kFormatVersion)
       return Status::Error(code::kVersion, "format version " + std::to_string(version) +
-                                               " is newer than the supported version 1");
+                                               " is newer than the supported version " +
+                                               std::to_string(kFormatVersion));
+    if (version >= kOldestRefusedVersion && version < kFormatVersion)
+      return Status::Error(code::kVersion, "format version " + std::to_string(version) +
+                                               " is older than the supported version " +
+                                               std::to_string(kFormatVersion) + ": re-create the file");
     if (version != kFormatVersion) return Status::Error(code::kCorrupt, "format version 0 is invalid");
     if (size < kHeaderSize) return Status::Error(code::kTruncated, "file ends inside the header");
 

@@ -205,6 +205,27 @@ describe("bit-exact reads", () => {
     expect(bad).toBe(0);
   });
 
+  it("variables: NaN payloads survive repeated writes of the same array (8-byte-step write path)", () => {
+    const f = track(SharedFile.create(join(dir, "v"), { kind: "variables", slots: [{ name: "x", maxSize: 75 }] }));
+    const x = f.variable("x");
+    const other = track(SharedFile.open(f.path!)).variable("x");
+    const value = nanValue(75);
+    const out = new Uint8Array(80);
+    let bad = 0;
+    for (let i = 0; i < 50_000; i++) {
+      value[74] = i & 0xff; // the tail byte changes: the bytes really are re-copied
+      x.write(value);
+      const n = other.readInto(out);
+      if (n !== 75 || Buffer.compare(out.subarray(0, n), value) !== 0) bad++;
+    }
+    expect(bad).toBe(0);
+    // An unaligned source and a different array of another length take the other path.
+    const odd = new Uint8Array(81).subarray(1, 70);
+    odd.set(nanValue(69));
+    x.write(odd);
+    expect(Buffer.compare(other.read().data, odd)).toBe(0);
+  });
+
   it("streams: NaN payloads survive nextInto", () => {
     const f = track(SharedFile.create(join(dir, "s"), { kind: "stream", capacity: 64, messageMaxSize: 72 }));
     const value = nanValue(72);
