@@ -81,7 +81,7 @@ test("the file dashboard shows each node's transport decision with its reason, a
   });
 
   await page.goto(`/t/${slug}/files/${encodeURIComponent(fileName)}`);
-  await expect(page.getByRole("heading", { level: 2, name: "Transport" })).toBeVisible();
+  await expect(page.getByRole("heading", { level: 2, name: "Transport decisions", exact: true })).toBeVisible();
   await expect(page.getByText("No node has reported a transport decision for this file yet")).toBeVisible();
   const feed = page.getByRole("region", { name: "Live events" });
   await expect(feed.getByTestId("event-feed-state")).toHaveText("● live");

@@ -408,11 +408,11 @@ describe("GET /api/v1/events (server-sent events)", () => {
     expect(resumed.events.some((e) => e.data?.includes(name))).toBe(false);
   });
 
-  it("serves a signed-in browser that names its tenant in the query, and refuses other tenants (404)", async () => {
-    const own = await eventsRoute.GET(restRequest("GET", `/events?follow=false&backlog=5&tenant=${a.tenantId}`, { sessionToken: a.owner.sessionToken }));
+  it("serves a signed-in member of the tenant, and refuses other tenants (404)", async () => {
+    const own = await eventsRoute.GET(restRequest("GET", "/events?follow=false&backlog=5", { sessionToken: a.owner.sessionToken, tenant: a.tenantId }));
     expect(own.status).toBe(200);
     await own.text();
-    const other = await eventsRoute.GET(restRequest("GET", `/events?follow=false&backlog=5&tenant=${a.tenantId}`, { sessionToken: b.owner.sessionToken }));
+    const other = await eventsRoute.GET(restRequest("GET", "/events?follow=false&backlog=5", { sessionToken: b.owner.sessionToken, tenant: a.tenantId }));
     expect(other.status).toBe(404);
     const bFeed = await eventsRoute.GET(restRequest("GET", "/events?follow=false&backlog=100", { key: bKey }));
     const text = await bFeed.text();

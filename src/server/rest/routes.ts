@@ -328,7 +328,7 @@ export const eventFeedRoute = defineRoute({
   tag: "Events",
   summary: "The tenant's event feed, as server-sent events",
   description:
-    "Files created, changed, deleted; attachments opened and closed; transport selected, switched, failed; data written through the API; authentication and authorization failures. Each event is `id: <audit seq>`, `event: <action>`, `data: <JSON>`. Resume with the `Last-Event-ID` header (or `?lastEventId=`). `?backlog=N` starts with the N latest events. A comment line is sent every 15 s as a heartbeat. The stream ends (`event: end`) when the caller loses access to the tenant. `?follow=false` sends what is there and closes. Browsers (EventSource cannot set headers) may pass the tenant as `?tenant=`.",
+    "Files created, changed, deleted; attachments opened and closed; transport selected, switched, failed; data written through the API; authentication and authorization failures. Each event is `id: <audit seq>`, `event: <action>`, `data: <JSON>`. Resume with the `Last-Event-ID` header (or `?lastEventId=`). `?backlog=N` starts with the N latest events. A comment line is sent every 15 s as a heartbeat. The stream ends (`event: end`) when the caller loses access to the tenant. `?follow=false` sends what is there and closes. Signed-in callers name the tenant with `X-Commy-Tenant` like on every route (the UI reads the stream with fetch, so it can send the header).",
   permission: "audit:read",
   query: ZEventFeedQuery,
   success: { status: 200, description: "An event stream.", contentTypes: ["text/event-stream"] },

@@ -31,7 +31,6 @@ export const ZEventFeedQuery = z.object({
     .default("true")
     .transform((v) => v === "true")
     .meta({ description: "`false`: send the events there are and close." }),
-  tenant: z.string().max(64).optional().meta({ description: "Tenant id or slug for signed-in browsers (EventSource cannot send X-Commy-Tenant)." }),
 });
 export type TEventFeedQuery = z.output<typeof ZEventFeedQuery>;
 

@@ -5,7 +5,7 @@ import { useEffect, useRef, useState } from "react";
 import { useTenant } from "~/components/tenant/tenant-context";
 import { Badge, type BadgeTone } from "~/components/ui/layout";
 import { formatDateTime } from "~/components/ui/format";
-import { FEED_ACTIONS, type TFeedEvent } from "~/server/contracts/routing";
+import type { TFeedEvent } from "~/server/contracts/routing";
 
 const MAX_EVENTS = 100;
 
@@ -31,9 +31,28 @@ function summaryOf(e: TFeedEvent): string {
   return e.targetId ?? "";
 }
 
+const RECONNECT_MS = 3_000;
+
+/** Parses complete SSE blocks off `buffer`; returns the rest. */
+function takeBlocks(buffer: string, onBlock: (b: { id?: string; event?: string; data?: string }) => void): string {
+  let i: number;
+  while ((i = buffer.indexOf("\n\n")) >= 0) {
+    const block = buffer.slice(0, i);
+    buffer = buffer.slice(i + 2);
+    const b: { id?: string; event?: string; data?: string } = {};
+    for (const line of block.split("\n")) {
+      const m = /^(id|event|data): ?(.*)$/.exec(line);
+      if (m) b[m[1] as "id" | "event" | "data"] = m[2];
+    }
+    if (b.event || b.data) onBlock(b);
+  }
+  return buffer;
+}
+
 /**
- * The tenant's live event feed (server-sent events from /api/v1/events). The browser's
- * EventSource reconnects by itself and resumes after the last event it saw (Last-Event-ID).
+ * The tenant's live event feed (server-sent events from /api/v1/events), read with fetch so the
+ * request can carry the tenant header. Reconnects after a dropped connection and resumes after
+ * the last event it saw (Last-Event-ID); stops when the server ends the feed (access lost).
  * `targetId` narrows the list to one shared file's events.
  */
 export function EventFeed({ targetId, backlog = 20, title = "Live events" }: { targetId?: string; backlog?: number; title?: string }) {
@@ -43,11 +62,12 @@ export function EventFeed({ targetId, backlog = 20, title = "Live events" }: { t
   const seen = useRef(new Set<number>());
 
   useEffect(() => {
-    const source = new EventSource(`/api/v1/events?tenant=${encodeURIComponent(tenant.id)}&backlog=${backlog}`);
-    const onEvent = (msg: MessageEvent<string>) => {
+    const abort = new AbortController();
+    let lastId: string | null = null;
+    const onEvent = (data: string) => {
       let e: TFeedEvent;
       try {
-        e = JSON.parse(msg.data) as TFeedEvent;
+        e = JSON.parse(data) as TFeedEvent;
       } catch {
         return;
       }
@@ -56,15 +76,47 @@ export function EventFeed({ targetId, backlog = 20, title = "Live events" }: { t
       if (targetId && e.targetId !== targetId) return;
       setEvents((list) => [e, ...list].slice(0, MAX_EVENTS));
     };
-    source.onopen = () => setState("live");
-    source.onerror = () => setState(source.readyState === EventSource.CLOSED ? "ended" : "reconnecting");
-    for (const action of FEED_ACTIONS) source.addEventListener(action, onEvent);
-    source.addEventListener("message", onEvent);
-    source.addEventListener("end", () => {
-      setState("ended");
-      source.close();
-    });
-    return () => source.close();
+    const run = async () => {
+      while (!abort.signal.aborted) {
+        try {
+          const headers: Record<string, string> = { accept: "text/event-stream", "x-commy-tenant": tenant.id };
+          if (lastId) headers["last-event-id"] = lastId;
+          const res = await fetch(`/api/v1/events?backlog=${lastId ? 0 : backlog}`, { headers, signal: abort.signal, cache: "no-store" });
+          if (res.status === 401 || res.status === 403 || res.status === 404) {
+            setState("ended");
+            return;
+          }
+          if (!res.ok || !res.body) throw new Error(`event feed: HTTP ${res.status}`);
+          setState("live");
+          const reader = res.body.getReader();
+          const decoder = new TextDecoder();
+          let buffer = "";
+          let ended = false;
+          for (;;) {
+            const { value, done } = await reader.read();
+            if (done) break;
+            buffer = takeBlocks(buffer + decoder.decode(value, { stream: true }), (b) => {
+              if (b.event === "end") ended = true;
+              else if (b.data) {
+                if (b.id) lastId = b.id;
+                onEvent(b.data);
+              }
+            });
+            if (ended) {
+              setState("ended");
+              await reader.cancel().catch(() => undefined);
+              return;
+            }
+          }
+        } catch {
+          if (abort.signal.aborted) return;
+        }
+        setState("reconnecting");
+        await new Promise((r) => setTimeout(r, RECONNECT_MS));
+      }
+    };
+    void run();
+    return () => abort.abort();
   }, [tenant.id, targetId, backlog]);
 
   return (

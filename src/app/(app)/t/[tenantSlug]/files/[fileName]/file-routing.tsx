@@ -194,7 +194,7 @@ export function FileRouting({ name, fileId }: { name: string; fileId: string }) 
     <>
       <Card
         className="mt-6"
-        title="Transport"
+        title="Transport decisions"
         description="Each node's current decision for this file, why, and what it was decided from. Refreshes every 2 seconds."
       >
         {routes.isPending ? (
