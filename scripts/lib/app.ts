@@ -1,6 +1,6 @@
 /**
  * The application processes, for `scripts/up` and the Playwright global setup: the local OIDC
- * provider, the Next.js production build and server. Same rules as services.ts: 127.0.0.1,
+ * provider, the Next.js production build and the app server (`server.ts`). Same rules as services.ts: 127.0.0.1,
  * free ports, stop by PID.
  */
 import { createHash } from "node:crypto";
@@ -92,7 +92,9 @@ async function httpAnswers(url: string): Promise<boolean> {
 // ---------------------------------------------------------------------------------------------
 
 const nextBin = () => path.join(projectRoot, "node_modules", ".bin", "next");
-const stampFile = () => path.join(projectRoot, ".next", "commy-build-stamp");
+/** Where `next build` writes (next.config.js: NEXT_DIST_DIR, default .next). */
+const distDir = () => path.join(projectRoot, process.env.NEXT_DIST_DIR || ".next");
+const stampFile = () => path.join(distDir(), "commy-build-stamp");
 
 /** Paths that cannot change what `next build` produces (tests, tooling, docs). */
 const NOT_IN_BUILD = ["tests", "scripts", "dev", "docs", "bench", ".ci", "native/core-tests", "*.md", "playwright.config.ts", "vitest.config.ts"];
@@ -175,7 +177,7 @@ async function withBuildLock<T>(fn: () => Promise<T>): Promise<T> {
 
 async function buildUnlessFresh(opts: Parameters<typeof ensureNextBuild>[0]): Promise<{ built: boolean }> {
   const stamp = sourceStamp();
-  const buildId = path.join(projectRoot, ".next", "BUILD_ID");
+  const buildId = path.join(distDir(), "BUILD_ID");
   if (!opts.force && stamp && existsSync(buildId) && existsSync(stampFile()) && readFileSync(stampFile(), "utf8") === stamp) {
     return { built: false };
   }
@@ -202,27 +204,32 @@ async function buildUnlessFresh(opts: Parameters<typeof ensureNextBuild>[0]): Pr
   return { built: true };
 }
 
-export interface NextServerService extends RunningService {
+export interface AppServerService extends RunningService {
   port: number;
 }
 
-/** `next start` on 127.0.0.1:port (a production build must exist). Waits until it answers HTTP. */
-export async function startNextServer(opts: {
+/**
+ * The app (`server.ts`: the REST and worker APIs served directly, everything else by Next.js)
+ * on 127.0.0.1:port. A production build must exist. Waits until it answers HTTP.
+ */
+export async function startAppServer(opts: {
   port: number;
   env: NodeJS.ProcessEnv;
   logFile?: string;
   /** Output to the terminal instead of a log file. */
   inherit?: boolean;
   detached?: boolean;
-}): Promise<NextServerService> {
-  const args = [nextBin(), "start", "-p", String(opts.port), "-H", "127.0.0.1"];
+  /** Extra flags for node (e.g. `--cpu-prof`). */
+  nodeArgs?: string[];
+}): Promise<AppServerService> {
+  const args = [...(opts.nodeArgs ?? []), ...tsxImport, path.join(projectRoot, "server.ts"), "--port", String(opts.port), "--hostname", "127.0.0.1"];
   const env = { ...opts.env, NEXT_TELEMETRY_DISABLED: "1", PORT: String(opts.port), HOSTNAME: "127.0.0.1" };
   const child = opts.inherit
     ? spawn(...withParentDeathSignal(process.execPath, args, "SIGTERM"), { cwd: projectRoot, env, stdio: "inherit", detached: opts.detached })
     : spawnService(process.execPath, args, { logFile: opts.logFile!, cwd: projectRoot, env, detached: opts.detached });
   const url = `http://127.0.0.1:${opts.port}`;
   try {
-    await waitFor("Next.js server", () => httpAnswers(`${url}/api/auth/providers`), {
+    await waitFor("the app server", () => httpAnswers(`${url}/api/auth/providers`), {
       child,
       logFile: opts.logFile,
       timeoutMs: 90_000,

@@ -18,7 +18,7 @@ import { parseArgs } from "node:util";
 import { spawn } from "node:child_process";
 import { cmdlineOf, freePort, isAlive, isPortFree, readPidFile, run, stopPid, withParentDeathSignal, type RunningService } from "./process";
 import { migrateDatabase, postgresCanUse, projectRoot, startPostgres, startRedis } from "./services";
-import { ensureNextBuild, startNextServer, startOidcProvider } from "./app";
+import { ensureNextBuild, startAppServer, startOidcProvider } from "./app";
 
 const { values: flags } = parseArgs({
   options: {
@@ -235,7 +235,7 @@ async function main(): Promise<void> {
   if (!built) log("the app is already built for these sources (use --rebuild to force)");
 
   log("starting the app");
-  const app = await startNextServer({ port, env: { ...env, NODE_ENV: "production" }, logFile: path.join(logDir, "next.log"), detached: true });
+  const app = await startAppServer({ port, env: { ...env, NODE_ENV: "production" }, logFile: path.join(logDir, "next.log"), detached: true });
   track("app", app);
 
   // ── WORKER HOOK ─────────────────────────────────────────────────────────────────────────────

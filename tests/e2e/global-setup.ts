@@ -4,7 +4,7 @@
  *  1. PostgreSQL (temp dir, fsync off) and Redis (no persistence); migrations applied.
  *  2. The local OIDC provider in test mode (any `…@e2e.test` / `e2e` user signs in).
  *  3. `next build` unless .next already holds a build of the current sources, then
- *     `next start` with the environment pointing at all of the above.
+ *     the app server (`server.ts`, as `npm start` runs it) with the environment pointing at all of the above.
  *
  * Workers inherit: E2E_BASE_URL, E2E_OIDC_ISSUER, DATABASE_URL, REDIS_URL, OIDC_NAME.
  * The returned teardown stops everything by PID (also when a step here fails).
@@ -14,7 +14,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { ensureNextBuild, startNextServer, startOidcProvider } from "../../scripts/lib/app";
+import { ensureNextBuild, startAppServer, startOidcProvider } from "../../scripts/lib/app";
 import { freePort } from "../../scripts/lib/process";
 import { makeTestDir, migrateDatabase, projectRoot, startPostgres, startRedis } from "../../scripts/lib/services";
 
@@ -82,7 +82,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     if (!built) step("reusing the existing build of these sources");
 
     step("starting the app");
-    const app = await startNextServer({ port: appPort, env, logFile: path.join(logDir, "next.log") });
+    const app = await startAppServer({ port: appPort, env, logFile: path.join(logDir, "next.log") });
     stops.push(app.stop);
 
     process.env.E2E_BASE_URL = app.url;
