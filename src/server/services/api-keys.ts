@@ -4,10 +4,11 @@
  * Key format `cmy_<prefix>_<secret>` (see `api-key-secret.ts`): the public prefix finds the row
  * with one indexed query; only the SHA-256 of the secret is stored, compared in constant time.
  *
- * Authentication is on every API request's hot path, so it is kept cheap: a key row verified
- * once is cached in-process for at most `API_KEY_CACHE_TTL_MS` (5 s). Revocation is therefore
- * immediate on the replica that revoked the key and takes at most 5 s on the others; expiry
- * is checked on every request against the cached `expiresAt`, so it is exact.
+ * Authentication is on every API request's hot path, so it is kept cheap: a key row read from
+ * the database is cached in-process for at most `API_KEY_CACHE_TTL_MS` (2 s). Revocation is
+ * therefore immediate in the process that revoked the key and takes at most 2 s in every other
+ * process (other replicas, other `COMMY_HTTP_WORKERS`); expiry is checked on every request
+ * against the cached `expiresAt`, so it is exact. The secret's hash is compared on every request.
  */
 import type { Prisma } from "~/generated/prisma";
 import type { Actor, RequestMeta, TenantContext } from "~/server/actor";
@@ -187,8 +188,8 @@ export async function revokeApiKey(ctx: TenantContext, input: { id: string }): P
 // Authentication
 // ---------------------------------------------------------------------------
 
-/** How long a key row read from the database is trusted in-process (revocation latency on other replicas). */
-export const API_KEY_CACHE_TTL_MS = 5_000;
+/** How long a key row read from the database is trusted in-process (revocation latency in other processes). */
+export const API_KEY_CACHE_TTL_MS = 2_000;
 /** `lastUsedAt` is written at most this often per key, so reads stay reads. */
 export const LAST_USED_THROTTLE_MS = 60_000;
 /** Failed authentications allowed per IP per window before 429. */
@@ -215,10 +216,27 @@ interface CacheEntry {
 }
 
 const MAX_CACHED_KEYS = 10_000;
-const keyCache = new Map<string, CacheEntry>();
-const lastTouched = new Map<string, number>();
-/** IP → epoch ms until which it is refused without asking the database (set after a 429). */
-const blockedIps = new Map<string, number>();
+
+/**
+ * The caches live on `globalThis`, not in this module: the app server loads this module once
+ * for the routes it serves directly and Next.js's bundle has its own copy (tRPC, the UI). Both
+ * copies must see one cache, so that a revocation through either invalidates it for both.
+ */
+interface ApiKeyCaches {
+  keys: Map<string, CacheEntry>;
+  lastTouched: Map<string, number>;
+  /** IP → epoch ms until which it is refused without asking the database (set after a 429). */
+  blockedIps: Map<string, number>;
+}
+const CACHES = Symbol.for("commy.apiKeyCaches");
+const caches: ApiKeyCaches = ((globalThis as unknown as Record<symbol, ApiKeyCaches | undefined>)[CACHES] ??= {
+  keys: new Map(),
+  lastTouched: new Map(),
+  blockedIps: new Map(),
+});
+const keyCache = caches.keys;
+const lastTouched = caches.lastTouched;
+const blockedIps = caches.blockedIps;
 
 function loadKey(prefix: string): Promise<KeyRecord | null> {
   const now = Date.now();
@@ -233,7 +251,7 @@ function loadKey(prefix: string): Promise<KeyRecord | null> {
   if (keyCache.size >= MAX_CACHED_KEYS) keyCache.delete(keyCache.keys().next().value!);
   const entry: CacheEntry = { fetchedAt: now, record };
   keyCache.set(prefix, entry);
-  // A failed query must not be cached for 5 s.
+  // A failed query must not be cached.
   record.catch(() => {
     if (keyCache.get(prefix) === entry) keyCache.delete(prefix);
   });
@@ -329,7 +347,7 @@ async function failAuthentication(code: FailureCode, record: KeyRecord | null, r
  *   nothing to someone who does not hold the key);
  * - RATE_LIMITED (429, `retryAfterSeconds`): too many failures from this IP in the window.
  *
- * Cost on success: the cached row (≤ 5 s old) or one indexed query by prefix, one SHA-256.
+ * Cost on success: the cached row (≤ 2 s old) or one indexed query by prefix, one SHA-256.
  */
 export async function authenticateApiKey(rawKey: string, meta: RequestMeta): Promise<{ actor: Extract<Actor, { type: "API_KEY" }>; tenantId: string }> {
   const ip = meta.ip ?? "unknown";
