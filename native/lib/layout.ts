@@ -10,8 +10,8 @@ export const VAR = {
   waiters: 8,
   recoveries: 12,
   // line 1: what readers poll
-  version: 64,
-  len0: 68,
+  version: 64, // with len: one 64-bit word, published by one store
+  len: 68,
   controlSize: 128,
 } as const;
 

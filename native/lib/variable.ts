@@ -3,12 +3,11 @@
  *
  * The protocol is specified in docs/spec/shared-file-format.md ("Variables")
  * and implemented identically in native/src/seqlock.h: a double-buffered
- * seqlock. The published value is buffer[version & 1] (len[version & 1]
- * bytes); a writer (holding the slot lock) fills the other buffer and its
- * length and publishes them with one atomic store of version + 1. The
- * version and the two lengths share a cache line of their own (format v2),
- * apart from the writers' lock line, so a busy-polling reader's line only
- * changes hands when a value is published. A reader loads version, copies, loads version again, and
+ * seqlock. The published value is buffer[version & 1] (len bytes); a
+ * writer (holding the slot lock) fills the other buffer and publishes it
+ * with one 64-bit store of {version + 1, len}. Version and length have a
+ * cache line of their own (format v2), apart from the writers' lock line,
+ * so a busy-polling reader's line changes hands exactly once per write. A reader loads version, copies, loads version again, and
  * accepts only if both loads agree. Reads never cross into C++ (that is what
  * makes a 64 B read cost tens of nanoseconds); C++ is only called to break a
  * dead writer's lock and to FUTEX_WAKE sleepers.
@@ -71,13 +70,16 @@ export class Variable {
   readonly #lockIdx: number;
   readonly #versionIdx: number;
   readonly #waitersIdx: number;
-  readonly #len0Idx: number;
+  readonly #lenIdx: number;
+  readonly #pubIdx: number; // Float64Array index of the {version, len} word
   readonly #ctl: number;
   readonly #buf0: number;
   readonly #stride: number;
   #lastOut: Uint8Array | null = null;
   #lastOut64: Float64Array | null = null;
   #lastIn: Uint8Array | null = null;
+  readonly #pub = new Uint32Array(2);
+  readonly #pub64 = new Float64Array(this.#pub.buffer);
   #lastIn64: Float64Array | null = null;
   readonly #f64: Float64Array;
   #meta = new Uint32Array(2);
@@ -95,7 +97,8 @@ export class Variable {
     this.#lockIdx = (offset + VAR.lock) >> 2;
     this.#versionIdx = (offset + VAR.version) >> 2;
     this.#waitersIdx = (offset + VAR.waiters) >> 2;
-    this.#len0Idx = (offset + VAR.len0) >> 2;
+    this.#lenIdx = (offset + VAR.len) >> 2;
+    this.#pubIdx = (offset + VAR.version) >> 3;
     this.#buf0 = offset + VAR.controlSize;
     this.#stride = stride;
   }
@@ -127,6 +130,8 @@ export class Variable {
     const len = data.length;
     if (len > this.maxSize)
       throw new CommyError("COMMY_E_TOO_LARGE", `value is ${len} bytes; "${this.name}" holds at most ${this.maxSize}`);
+    // Other architectures: the native write (same protocol, C++ atomics).
+    if (!X64) return native(() => host.handle.writeVar(this.#index, data, host.lockTimeoutMs));
     const i32 = this.#i32;
     // Fast path: uncontended CAS. Otherwise C++ spins, yields, and breaks
     // the lock if (and only if) its owner is provably dead.
@@ -134,17 +139,19 @@ export class Variable {
       native(() => host.handle.acquireSlotLock(this.#index, host.lockTimeoutMs));
     }
     // Nothing below can throw: the lock is always released.
-    // Each Atomics call costs a builtin call (~25 ns here, more than the
-    // rest of a 64 B write), so on x86-64 only the two operations that need
-    // it are atomic: the lock CAS above and the publishing store below (an
-    // XCHG: a full fence, which also orders it before the waiters load, the
-    // Dekker pairing with waiters). The version load (we hold the lock: only
-    // we change it), the unlock and the waiters load are plain accesses,
-    // which x86-64 keeps in program order (TSO) and V8 does not move across
-    // the Atomics calls. Other architectures use Atomics throughout.
-    const next = ((X64 ? i32[this.#versionIdx]! : Atomics.load(i32, this.#versionIdx)) + 1) >>> 0;
-    const b = next & 1;
-    const dst = this.#buf0 + b * this.#stride; // 64-aligned
+    // Each Atomics call is a builtin call (~25 ns here, more than the rest
+    // of a 64 B write), so only two are used: the lock CAS above and the
+    // unlock below (an XCHG on our own lock line: a full fence). The rest
+    // are plain accesses, which x86-64 keeps in order (TSO) and V8 does not
+    // move across the Atomics calls:
+    //  - the version load (we hold the lock: only we change it);
+    //  - the publication: {version, len} as ONE aligned 8-byte store (a
+    //    Float64Array element: a single MOVSD, atomic on x86-64; the bits
+    //    are never a NaN since len < 2^24, and are moved unchanged);
+    //  - the waiters load after the fence (Dekker pairing with waiters,
+    //    who increment waiters and then re-read version).
+    const next = (i32[this.#versionIdx]! + 1) >>> 0;
+    const dst = this.#buf0 + (next & 1) * this.#stride; // 64-aligned
     const in64 = this.#lastIn64;
     if (data === this.#lastIn && in64 !== null && in64.length === len >> 3) {
       // Same (8-aligned) source as last time: 8 bytes per step (bit-exact,
@@ -161,12 +168,12 @@ export class Variable {
       this.#lastIn = data;
       this.#lastIn64 = (data.byteOffset & 7) === 0 ? new Float64Array(data.buffer, data.byteOffset, len >> 3) : null;
     }
-    i32[this.#len0Idx + b] = len; // ordered before the publishing store
-    Atomics.store(i32, this.#versionIdx, next | 0); // publish
-    if (X64) i32[this.#lockIdx] = 0;
-    else Atomics.store(i32, this.#lockIdx, 0);
-    const waiters = X64 ? i32[this.#waitersIdx]! : Atomics.load(i32, this.#waitersIdx);
-    if (waiters > 0) host.handle.wake(this.#ctl + VAR.version);
+    const pub = this.#pub;
+    pub[0] = next;
+    pub[1] = len;
+    this.#f64[this.#pubIdx] = this.#pub64[0]!; // publish
+    Atomics.store(i32, this.#lockIdx, 0); // unlock + full fence
+    if (i32[this.#waitersIdx]! > 0) host.handle.wake(this.#ctl + VAR.version);
     return next;
   }
 
@@ -190,7 +197,7 @@ export class Variable {
       // with loads, and the Atomics.load below orders the copy before it.
       const v1 = i32[this.#versionIdx]!;
       const b = v1 & 1;
-      const len = i32[this.#len0Idx + b]! >>> 0; // same cache line as the version
+      const len = i32[this.#lenIdx]! >>> 0; // published with the version, same cache line
       const fits = len <= this.maxSize && len <= out.length;
       if (fits) {
         // 8 bytes per step: Float64Array element copies move the bits
@@ -235,7 +242,7 @@ export class Variable {
       const v1 = Atomics.load(i32, this.#versionIdx);
       const b = v1 & 1;
       const buf = this.#buf0 + b * this.#stride;
-      const len = i32[this.#len0Idx + b]! >>> 0;
+      const len = Atomics.load(i32, this.#lenIdx) >>> 0;
       if (Atomics.load(i32, this.#versionIdx) !== v1) continue;
       if (len > this.maxSize) throw new CommyError("COMMY_E_CORRUPT", `slot "${this.name}" holds a length above maxSize`);
       this.lastVersion = v1 >>> 0;

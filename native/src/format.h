@@ -84,7 +84,10 @@ inline constexpr size_t kLock = 0;        // i32: 0 free, else lock word (see pa
 inline constexpr size_t kWaiters = 8;     // i32: threads futex-waiting on kVersion
 inline constexpr size_t kRecoveries = 12; // u32: locks broken after a dead owner
 inline constexpr size_t kVersion = 64;    // u32: published version; buffer = version & 1
-inline constexpr size_t kLen0 = 68;       // u32: length of buffer 0's value (buffer 1: kLen0 + 4)
+inline constexpr size_t kLen = 68;        // u32: length of the published value
+// {version, len} change together: one aligned 64-bit store at kVersion
+// (version in the low half) publishes a write, so the readers' line takes
+// exactly one store per write.
 inline constexpr size_t kControlSize = 128;
 // Each of the two buffers: data[max_size], padded to stride (64-aligned).
 }  // namespace var

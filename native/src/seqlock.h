@@ -2,15 +2,17 @@
 // writer lock.
 //
 // Layout (see format.h var::): a writers' control line {lock, waiters,
-// recoveries}, a readers' line {version, len0, len1}, and two data buffers.
-// The published value is always buffer[version & 1], len[version & 1] bytes.
+// recoveries}, a readers' line {version, len}, and two data buffers. The
+// published value is always buffer[version & 1], len bytes.
 //
-// Writer (holding the lock): write the new value into buffer[(v+1) & 1] and
-// its length into len[(v+1) & 1], then store version = v+1 (a single atomic
-// store publishes it), release the lock, and FUTEX_WAKE the version word only
-// if waiters > 0.
+// Writer (holding the lock): write the new value into buffer[(v+1) & 1],
+// then store {version = v+1, len} with ONE atomic 64-bit store (this
+// publishes it), release the lock, and FUTEX_WAKE the version word only if
+// waiters > 0.
 // Reader (never takes a lock, works on a PROT_READ mapping): v1 = version;
-// n = len[v1 & 1]; copy buffer[v1 & 1]; v2 = version; accept iff v1 == v2.
+// n = len; copy buffer[v1 & 1]; v2 = version; accept iff v1 == v2. Because
+// len only ever changes together with version, a len that does not belong
+// to v1 implies v2 != v1.
 //
 // Why double buffering rather than the classic odd/even seqlock: with an
 // odd/even counter a writer killed mid-write leaves the counter odd and every
@@ -46,11 +48,10 @@ class Seqlock {
     Status st = RobustLock::Acquire(base, ctl + var::kLock, me, ctl + var::kRecoveries, timeout_ns, &recovered);
     if (!st.ok()) return st;
     uint32_t v = AtomicLoad32(ctl + var::kVersion);
-    const uint32_t b = (v + 1) & 1;
-    uint8_t* buf = ctl + var::kControlSize + size_t{b} * s.stride;
+    uint8_t* buf = ctl + var::kControlSize + size_t{(v + 1) & 1} * s.stride;
     std::memcpy(buf, data, len);
-    __atomic_store_n(reinterpret_cast<uint32_t*>(ctl + var::kLen0 + 4 * b), len, __ATOMIC_RELAXED);
-    AtomicStore32(ctl + var::kVersion, v + 1);  // publish (seq_cst: also orders the waiters load)
+    // publish {version, len} at once (seq_cst: also orders the waiters load)
+    __atomic_store_n(reinterpret_cast<uint64_t*>(ctl + var::kVersion), (uint64_t{len} << 32) | (v + 1), __ATOMIC_SEQ_CST);
     RobustLock::Release(ctl + var::kLock);
     if (static_cast<int32_t>(AtomicLoad32(ctl + var::kWaiters)) > 0) Futex::WakeAll(ctl + var::kVersion);
     *new_version = v + 1;
@@ -64,7 +65,7 @@ class Seqlock {
     for (;;) {
       uint32_t v1 = AtomicLoad32(ctl + var::kVersion);
       const uint8_t* buf = ctl + var::kControlSize + size_t{v1 & 1} * s.stride;
-      uint32_t n = __atomic_load_n(reinterpret_cast<const uint32_t*>(ctl + var::kLen0 + 4 * (v1 & 1)), __ATOMIC_RELAXED);
+      uint32_t n = __atomic_load_n(reinterpret_cast<const uint32_t*>(ctl + var::kLen), __ATOMIC_ACQUIRE);
       bool fits = n <= s.max_size && n <= cap;
       if (fits) CopyRacy(out, buf, n);
       __atomic_thread_fence(__ATOMIC_ACQUIRE);
