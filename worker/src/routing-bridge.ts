@@ -780,7 +780,8 @@ export class RoutingBridge extends EventEmitter<RoutingBridgeEvents> {
     if (!this.redisUp) return;
     try {
       await r.refreshPresence(true);
-      if (r.redecide()) this.emit("decision", r.file.id);
+      r.redecide();
+      this.emit("decision", r.file.id);
     } catch {
       /* next tick */
     }
@@ -797,7 +798,9 @@ export class RoutingBridge extends EventEmitter<RoutingBridgeEvents> {
           this.o.log.debug({ file: r.file.name, err: (e as Error).message }, "presence refresh failed");
         }
       }
-      if (r.redecide()) this.emit("decision", r.file.id);
+      // Every tick: the worker compares each attachment's decision and reports only changes.
+      r.redecide();
+      this.emit("decision", r.file.id);
       this.o.metrics.routeBacklog.set({ file: r.file.id }, r.backlog());
       this.o.metrics.routePending.set({ file: r.file.id }, r.pending);
       this.o.metrics.routeDeadLetters.set({ file: r.file.id }, r.deadLetters);
