@@ -5,7 +5,7 @@
  * No timed assertions: every wait polls for a state, the timeouts only bound a hang.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { exactlyOnce, remotePeers, routeOf } from "./fixtures/worker-suite";
+import { exactlyOnce, remotePeers, routeOf, waitReceived } from "./fixtures/worker-suite";
 import { health, startRoutingEnv, until, type RoutingEnv } from "./fixtures/worker-env";
 import type { WorkerProcess } from "../worker/harness";
 
@@ -50,8 +50,8 @@ describe("routing workers under faults", () => {
     exactlyOnce(await sub.received(), "n", 50);
     const key = `commy:{t:${env.tenant.tenantId}:f:${f.id}}:stream`;
     expect(Number(await env.cli("XLEN", key))).toBeGreaterThan(0);
-    const r = routeOf(await health(a), f.id);
-    expect(r?.reasonCode).toBe("NETWORK_ONLY_PREFERENCE");
+    await until("route reported", async () => !!routeOf(await health(a), f.id));
+    expect(routeOf(await health(a), f.id)?.reasonCode).toBe("NETWORK_ONLY_PREFERENCE");
     await Promise.all([sub.kill(), pub.kill()]);
   });
 
@@ -93,7 +93,7 @@ describe("routing workers under faults", () => {
     await b.stop("SIGKILL");
     b = await env.restartWorker(b, "b");
     await publishing;
-    await until(`all ${total} after the restart`, async () => (await sub.received()).length >= total, 120_000);
+    await waitReceived(sub, total, `all ${total} after the restart`, [a, b]);
     exactlyOnce(await sub.received(), "k", total);
     await Promise.all([sub.kill(), pub.kill()]);
   });
@@ -111,7 +111,7 @@ describe("routing workers under faults", () => {
     await a.stop("SIGKILL");
     a = await env.restartWorker(a, "a");
     await publishing;
-    await until(`all ${total} after the sender's restart`, async () => (await sub.received()).length >= total, 120_000);
+    await waitReceived(sub, total, `all ${total} after the sender's restart`, [a, b]);
     exactlyOnce(await sub.received(), "s", total);
     await Promise.all([sub.kill(), pub.kill()]);
   });
@@ -158,7 +158,7 @@ describe("routing workers under faults", () => {
     await until("100 before the restart", async () => (await sub.received()).length >= 100);
     await env.redis!.restart();
     await pub.publish("r", 100, 100);
-    await until("200 after the restart", async () => (await sub.received()).length >= 200, 120_000);
+    await waitReceived(sub, 200, "200 after the restart", [a, b]);
     exactlyOnce(await sub.received(), "r", 200);
     await Promise.all([sub.kill(), pub.kill()]);
   });

@@ -145,6 +145,7 @@ export async function getNodeRoutingConfig(node: AuthenticatedNode): Promise<Rou
         const current = (await n.call("ACL", ["GETUSER", username])) as unknown[] | null;
         if (current && aclUserMatches(current, want, node.tenantId)) return;
         await n.call("ACL", ["SETUSER", username, ...rules]);
+        await aclSave(n);
       }),
     );
   } catch (e) {
@@ -156,6 +157,19 @@ export async function getNodeRoutingConfig(node: AuthenticatedNode): Promise<Rou
     nodeId: node.nodeId,
     redis: { url: settings.workerUrl, cluster: settings.cluster, username, password, tlsCa: settings.tlsCa },
   };
+}
+
+/**
+ * Persists ACL users when the server has an ACL file (`aclfile`), so they survive a Redis restart.
+ * Without one Redis answers an error: the users then live until the next restart, and workers
+ * that get WRONGPASS ask for their configuration again, which provisions them anew.
+ */
+async function aclSave(n: RedisClient): Promise<void> {
+  try {
+    await n.call("ACL", ["SAVE"]);
+  } catch (e) {
+    if (!/not configured to use an ACL file/i.test((e as Error).message)) throw e;
+  }
 }
 
 /** ACL GETUSER reply (flat [name, value, ...]): enabled, has our password, our key pattern. */
@@ -177,6 +191,9 @@ export async function revokeNodeRouting(nodeId: string): Promise<void> {
   if (!settings) return;
   const username = nodeRedisUsername(nodeId);
   const admin = await adminClient(settings);
-  await Promise.all(everyNode(admin).map((n) => n.call("ACL", ["DELUSER", username])));
+  await Promise.all(everyNode(admin).map(async (n) => {
+    await n.call("ACL", ["DELUSER", username]);
+    await aclSave(n);
+  }));
   logger.info({ nodeId, username }, "routing: revoked node's Redis user deleted");
 }
