@@ -15,7 +15,7 @@
  * per core — node:cluster, they share the port), plus everything in README → Configuration.
  */
 import cluster from "node:cluster";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer } from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -39,9 +39,8 @@ async function serve(): Promise<void> {
   process.env.NEXT_TELEMETRY_DISABLED ??= "1";
   const { default: next } = await import("next");
   const { DirectRoutes, addRestRoutes, addWorkerRoutes } = await import("~/server/http/direct-routes");
-  const { toWebRequest, writeWebResponse } = await import("~/server/http/node-adapter");
+  const { createAppListener } = await import("~/server/http/listener");
   const { REST_ROUTES } = await import("~/server/rest/routes");
-  const { logger } = await import("~/server/logger");
 
   const app = next({ dev: false, dir: root, hostname, port });
   const handleNext = app.getRequestHandler();
@@ -50,42 +49,7 @@ async function serve(): Promise<void> {
   await addWorkerRoutes(table, path.join(root, "src", "app"));
   await app.prepare();
 
-  async function direct(match: NonNullable<ReturnType<typeof table.match>>, req: IncomingMessage, res: ServerResponse): Promise<void> {
-    // Aborted when the client goes away before the response is complete (what Next.js does
-    // with `request.signal`): long-running handlers (streams) stop their work.
-    const abort = new AbortController();
-    const onClose = () => {
-      if (!res.writableFinished) abort.abort();
-    };
-    res.once("close", onClose);
-    try {
-      const response = await match.route.handler(toWebRequest(req, abort.signal), { params: match.params });
-      await writeWebResponse(res, response);
-    } catch (err) {
-      // The handlers map every error themselves; this is for bugs in the plumbing.
-      logger.error({ err, method: req.method, path: match.route.path }, "direct route failed");
-      if (!res.headersSent) {
-        res.writeHead(500, { "content-type": "application/json", "cache-control": "no-store" });
-        res.end(JSON.stringify({ error: { code: "INTERNAL", message: "Internal error" } }));
-      } else res.destroy();
-    } finally {
-      res.off("close", onClose);
-    }
-  }
-
-  const server = createServer((req, res) => {
-    const url = req.url ?? "/";
-    if (url.startsWith("/api/")) {
-      const q = url.indexOf("?");
-      const match = table.match(req.method ?? "GET", q < 0 ? url : url.slice(0, q));
-      if (match) return void direct(match, req, res);
-    }
-    void handleNext(req, res);
-  });
-  server.on("clientError", (_err, socket) => {
-    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n");
-    else socket.destroy();
-  });
+  const server = createServer(createAppListener(table, handleNext));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, hostname, resolve);
