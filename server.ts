@@ -38,16 +38,18 @@ async function serve(): Promise<void> {
   (process.env as Record<string, string>).NODE_ENV ??= "production";
   process.env.NEXT_TELEMETRY_DISABLED ??= "1";
   const { default: next } = await import("next");
+  const app = next({ dev: false, dir: root, hostname, port });
+  const handleNext = app.getRequestHandler();
+  // First: Next.js loads .env* files and validates the environment (next.config.js) here, before
+  // any of our modules reads process.env.
+  await app.prepare();
+
   const { DirectRoutes, addRestRoutes, addWorkerRoutes } = await import("~/server/http/direct-routes");
   const { createAppListener } = await import("~/server/http/listener");
   const { REST_ROUTES } = await import("~/server/rest/routes");
-
-  const app = next({ dev: false, dir: root, hostname, port });
-  const handleNext = app.getRequestHandler();
   const table = new DirectRoutes();
   addRestRoutes(table, REST_ROUTES);
   await addWorkerRoutes(table, path.join(root, "src", "app"));
-  await app.prepare();
 
   const server = createServer(createAppListener(table, handleNext));
   await new Promise<void>((resolve, reject) => {
