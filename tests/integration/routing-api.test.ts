@@ -216,6 +216,10 @@ describe("data API through Redis", () => {
     expect(r.body).toMatchObject({ slot: "celsius", present: true, value: { c: 21.5 }, serialization: "json" });
     const unset = await json(await variableRoute.GET(restRequest("GET", `/files/${file.name}/variables/mode`, { key: aKey }), routeParams({ name: file.name, slot: "mode" })));
     expect(unset.body).toMatchObject({ slot: "mode", present: false });
+    // The value comes from the file's snapshot in Redis: it outlives the stream's retention.
+    await redis.xtrim(fileKeys({ tenantId: a.tenantId, fileId: file.id }).stream, "MAXLEN", 0);
+    const afterTrim = await json(await variableRoute.GET(restRequest("GET", `/files/${file.name}/variables/celsius`, { key: aKey }), routeParams({ name: file.name, slot: "celsius" })));
+    expect(afterTrim.body).toMatchObject({ present: true, value: { c: 21.5 }, stamp: w.body.stamp });
 
     const audit = await db.auditEvent.findFirst({ where: { tenantId: a.tenantId, targetId: file.id, action: "data.variable_written" } });
     expect(audit).toMatchObject({ actorType: "API_KEY" });

@@ -5,8 +5,9 @@
  *   frame on the file's stream with the control plane's own node id, applied by every worker
  *   like any node's write. The call returns once Redis holds the frame.
  * - Stream reads are XRANGE over the file's stream, frames decoded with routing's codec.
- * - Variable reads come from the file's snapshot hash in Redis (latest value per slot by HLC,
- *   last writer wins), falling back to the newest write in the retained stream.
+ * - Variable reads come from the file's snapshot hash in Redis (`readVariableSnapshot`: latest
+ *   value per slot by HLC, last writer wins, updated atomically with each frame's XADD), falling
+ *   back to the newest write in the retained stream for values written before snapshots existed.
  *
  * Same rules as the rest of the API: the permission matrix (`file:data:read`/`file:data:write`,
  * key scopes `data:read`/`data:write`), the key's file-name patterns, tenant scoping (another
@@ -15,8 +16,7 @@
  * `value`; msgpack, cbor and raw files take and give `base64` bytes. Sizes are bounded by the
  * file's layout (slot maxSize, stream messageMaxSize).
  */
-import * as routingLib from "../../../routing";
-import { compareStamps, decodeFrame, fileKeys, type FileRef, type HlcStamp, type RoutedRecord } from "../../../routing";
+import { compareStamps, decodeFrame, fileKeys, isConnectionError, readVariableSnapshot, type FileRef, type HlcStamp, type RoutedRecord } from "../../../routing";
 import type { TenantContext } from "~/server/actor";
 import { authorize } from "~/server/actor";
 import { recordAudit } from "~/server/audit";
@@ -66,7 +66,7 @@ async function redisCall<T>(fn: () => Promise<T>): Promise<T> {
     return await fn();
   } catch (e) {
     if (e instanceof AppError) throw e;
-    if (routingLib.isConnectionError(e)) throw routingUnavailable((e as Error).message);
+    if (isConnectionError(e)) throw routingUnavailable((e as Error).message);
     throw e;
   }
 }
@@ -244,8 +244,6 @@ async function latestFromStream(h: RoutingHandle, file: FileRow, slot: string): 
   return best;
 }
 
-type SnapshotReader = (redis: RoutingHandle["redis"], file: FileRef, name: string) => Promise<{ payload: Uint8Array; stamp: HlcStamp } | null>;
-
 /** The current value of a variable slot, as Redis holds it. */
 export async function readVariable(ctx: TenantContext, name: string, slot: string): Promise<TVariableValue> {
   authorize(ctx, "file:data:read");
@@ -253,8 +251,7 @@ export async function readVariable(ctx: TenantContext, name: string, slot: strin
   requireKind(file, "VARIABLES");
   slotOf(file, slot);
   const h = await routingOr503();
-  const readSnapshot = (routingLib as unknown as { readVariableSnapshot?: SnapshotReader }).readVariableSnapshot;
-  const snap = readSnapshot ? await redisCall(() => readSnapshot(h.redis, refOf(file), slot)) : null;
+  const snap = await redisCall(() => readVariableSnapshot(h.redis, refOf(file), slot));
   if (snap) return { slot, present: true, serialization: file.serialization.toLowerCase(), stamp: snap.stamp, ...decodePayload(file.serialization, snap.payload) };
   const latest = await latestFromStream(h, file, slot);
   if (!latest) return { slot, present: false, serialization: file.serialization.toLowerCase(), stamp: null };
