@@ -1,31 +1,42 @@
 /**
- * B6: control plane, authenticated REST read at 50 concurrent connections, against the
- * production build, side by side with a baseline route in the same run.
+ * B6 and B7: the control plane's authenticated REST read at 50 concurrent connections, against
+ * the production build started as users start it (`server.ts`: REST and worker APIs served
+ * directly, the rest by Next.js), side by side with its baselines in the same run.
  *
  *  - authenticated read: `GET /api/v1/files?limit=20` with `Authorization: Bearer <api key>`
- *    (key lookup — cached in-process ≤ 5 s, see services/api-keys.ts — plus one query);
- *  - baseline: `GET /api/v1/ping` (no authentication, no query): what Next.js itself costs.
+ *    (key check — cached in-process ≤ 2 s, see services/api-keys.ts — plus one query);
+ *  - baseline: `GET /api/v1/ping` (no authentication, no query), still a Next.js route handler
+ *    behind the same server: what Next.js's own per-request pipeline costs;
+ *  - reference: a bare `node:http` server in its own process: the ceiling here.
+ *  - B7: then the tenant grows to 10,000 shared files and 1,000 nodes (real node credentials,
+ *    joined through the join-token service) heartbeat through the real
+ *    `POST /api/worker/heartbeat` every 5 s (200 req/s, from a separate process), and the
+ *    authenticated read is measured again: ratio to its value without that load.
  *
  * Starts its own PostgreSQL (scripts/lib/services.ts), migrates, seeds a tenant, an API key and
- * some shared files, builds the app unless `.next` already holds a build of this exact source
- * tree, runs `next start` on a free port, warms both routes up, then measures them with
- * autocannon (50 connections, ~10 s each, the two routes interleaved over rounds so drift on a
- * 2-core VM hits both alike). Prints req/s, p50, p99 and the ratio; writes .tmp/bench/http.json
- * and refreshes the "Control plane (B6)" section of docs/BENCHMARKS.md.
+ * shared files, builds the app unless `.next` already holds a build of this exact source tree,
+ * starts the app server on a free port, warms up, then measures with autocannon (the routes
+ * interleaved over rounds so drift on a 2-core VM hits both alike). Prints req/s, p50, p99 and
+ * the ratios; writes .tmp/bench/http.json and refreshes the "Control plane (B6, B7)" section of
+ * docs/BENCHMARKS.md.
  *
  *   node --import tsx bench/http/run.ts
  *
  * Env: HTTP_BENCH_SECONDS (per measurement, default 10), HTTP_BENCH_ROUNDS (default 2),
- * HTTP_BENCH_CONNECTIONS (default 50), HTTP_BENCH_FILES (seeded files, default 200).
+ * HTTP_BENCH_CONNECTIONS (default 50), HTTP_BENCH_FILES (files for B6, default 200),
+ * HTTP_BENCH_B7_FILES (default 10000), HTTP_BENCH_B7_NODES (default 1000),
+ * HTTP_BENCH_B7_INTERVAL_MS (heartbeat interval, default 5000), HTTP_BENCH_WORKERS (the app's
+ * COMMY_HTTP_WORKERS, default 1), HTTP_BENCH_PROFILE=1 (CPU profiles of the app under load in
+ * .tmp/bench/http-profile/), HTTP_BENCH_SKIP_B7=1.
  */
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
-import { ensureNextBuild, startNextServer } from "../../scripts/lib/app";
+import { ensureNextBuild, startAppServer } from "../../scripts/lib/app";
 import { freePort, stopPid, waitFor } from "../../scripts/lib/process";
 import { makeTestDir, migrateDatabase, startPostgres } from "../../scripts/lib/services";
 
@@ -35,10 +46,18 @@ const SECONDS = Number(process.env.HTTP_BENCH_SECONDS ?? 10);
 const ROUNDS = Number(process.env.HTTP_BENCH_ROUNDS ?? 2);
 const CONNECTIONS = Number(process.env.HTTP_BENCH_CONNECTIONS ?? 50);
 const FILES = Number(process.env.HTTP_BENCH_FILES ?? 200);
+const B7_FILES = Number(process.env.HTTP_BENCH_B7_FILES ?? 10_000);
+const B7_NODES = Number(process.env.HTTP_BENCH_B7_NODES ?? 1000);
+const B7_INTERVAL_MS = Number(process.env.HTTP_BENCH_B7_INTERVAL_MS ?? 5000);
+const SKIP_B7 = process.env.HTTP_BENCH_SKIP_B7 === "1";
+const WORKERS = process.env.HTTP_BENCH_WORKERS ?? "1";
+const PROFILE = process.env.HTTP_BENCH_PROFILE === "1";
 /** Wait up to this long for the machine to be quiet (1-min load average below the core count) before measuring. */
 const QUIET_WAIT_S = Number(process.env.HTTP_BENCH_QUIET_WAIT ?? 180);
 const TARGET_RPS = 1000;
 const TARGET_P99_MS = 50;
+/** B7: the read under load stays within 20% of its value without it. */
+const B7_MIN_RATIO = 0.8;
 
 interface Result {
   id: string;
@@ -63,6 +82,17 @@ interface Measurement {
   load: number;
 }
 
+interface HeartbeatStats {
+  sent: number;
+  ok: number;
+  failed: number;
+  statuses: Record<string, number>;
+  rps: number;
+  p50: number;
+  p99: number;
+  seconds: number;
+}
+
 const cleanups: (() => Promise<void> | void)[] = [];
 async function cleanup(): Promise<void> {
   // Every step runs even when one fails (server before the database, files last).
@@ -79,8 +109,19 @@ function log(msg: string): void {
   console.log(`[bench:http] ${msg}`);
 }
 
+interface Seeded {
+  apiKey: string;
+  tenantId: string;
+  ctx: {
+    actor: { type: "USER"; userId: string; label: string; isPlatformAdmin: boolean };
+    tenantId: string;
+    role: "OWNER";
+    meta: { requestId: string; ip: string; userAgent: string };
+  };
+}
+
 /** Seeds through the services (so the data is exactly what the API would have created). */
-async function seed(databaseUrl: string): Promise<{ apiKey: string }> {
+async function seed(databaseUrl: string): Promise<Seeded> {
   process.env.DATABASE_URL = databaseUrl;
   const { db } = await import("~/server/db");
   const { createApiKey } = await import("~/server/services/api-keys");
@@ -88,16 +129,16 @@ async function seed(databaseUrl: string): Promise<{ apiKey: string }> {
   const tenant = await db.tenant.create({ data: { name: "Bench", slug: "bench" } });
   const user = await db.user.create({ data: { email: "bench@commy.local", name: "Bench" } });
   await db.membership.create({ data: { tenantId: tenant.id, userId: user.id, role: "OWNER" } });
-  const ctx = {
-    actor: { type: "USER" as const, userId: user.id, label: "bench", isPlatformAdmin: false },
+  const ctx: Seeded["ctx"] = {
+    actor: { type: "USER", userId: user.id, label: "bench", isPlatformAdmin: false },
     tenantId: tenant.id,
-    role: "OWNER" as const,
+    role: "OWNER",
     meta: { requestId: "bench-seed", ip: "127.0.0.1", userAgent: "bench" },
   };
   for (let i = 0; i < FILES; i++) {
     const stream = i % 2 === 1;
     await createSharedFile(ctx, {
-      name: `bench.file-${String(i).padStart(5, "0")}`,
+      name: fileName(i),
       description: `benchmark file ${i}`,
       kind: stream ? "stream" : "variables",
       pattern: stream ? "publish-subscribe" : "blackboard",
@@ -107,8 +148,49 @@ async function seed(databaseUrl: string): Promise<{ apiKey: string }> {
     });
   }
   const key = await createApiKey(ctx, { name: "bench", scopes: ["files:read"] });
-  await db.$disconnect();
-  return { apiKey: key.secret };
+  return { apiKey: key.secret, tenantId: tenant.id, ctx };
+}
+
+const fileName = (i: number): string => `bench.file-${String(i).padStart(5, "0")}`;
+
+/**
+ * B7 scale: grows the tenant to `B7_FILES` shared files (copies of the first two, a variables
+ * and a stream file made by the service, under new names: one INSERT … SELECT) and joins
+ * `B7_NODES` nodes through the real join-token exchange. Returns the node credentials.
+ */
+async function seedScale(seeded: Seeded): Promise<string[]> {
+  const { db } = await import("~/server/db");
+  const { createJoinToken, exchangeJoinToken } = await import("~/server/services/node-join");
+  if (B7_FILES > FILES) {
+    const cols = (
+      await db.$queryRaw<{ column_name: string }[]>`SELECT column_name::text AS column_name FROM information_schema.columns WHERE table_name = 'SharedFile' ORDER BY ordinal_position`
+    ).map((c) => c.column_name);
+    const list = cols.map((c) => `"${c}"`).join(", ");
+    const values = cols
+      .map((c) => (c === "id" ? `'bf' || md5(random()::text || g::text)` : c === "name" ? `'bench.file-' || lpad(g::text, 5, '0')` : `t."${c}"`))
+      .join(", ");
+    await db.$executeRawUnsafe(
+      `INSERT INTO "SharedFile" (${list})
+       SELECT ${values} FROM generate_series(${FILES}::int, ${B7_FILES - 1}::int) g
+       JOIN "SharedFile" t ON t."tenantId" = $1 AND t.name = CASE WHEN g % 2 = 0 THEN '${fileName(0)}' ELSE '${fileName(1)}' END`,
+      seeded.tenantId,
+    );
+  }
+  const credentials: string[] = [];
+  const capabilities = { shmBytes: 1 << 30, ipcNamespace: "4026531839", bootId: "bench", platform: "linux", arch: "x64", cpus: 2 };
+  let next = 0;
+  const joinOne = async (): Promise<void> => {
+    for (let i = next++; i < B7_NODES; i = next++) {
+      const { token } = await createJoinToken(seeded.ctx, { controlPlaneUrl: "http://127.0.0.1" });
+      const joined = await exchangeJoinToken(
+        { token, hostname: `bench-node-${String(i).padStart(4, "0")}`, version: "bench", labels: {}, capabilities },
+        { requestId: `bench-join-${i}`, ip: "127.0.0.1", userAgent: "bench" },
+      );
+      credentials.push(joined.credential);
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, joinOne));
+  return credentials;
 }
 
 function measure(url: string, headers: Record<string, string>, seconds: number): Promise<Measurement> {
@@ -135,6 +217,15 @@ const median = (xs: number[]): number => {
 };
 const r1 = (x: number): number => Math.round(x * 10) / 10;
 const r2 = (x: number): number => Math.round(x * 100) / 100;
+const summary = (ms: Measurement[]) => ({ rps: median(ms.map((m) => m.rps)), p50: median(ms.map((m) => m.p50)), p99: median(ms.map((m) => m.p99)) });
+
+function logRound(label: string, m: Measurement): void {
+  log(`${label.padEnd(16)} ${m.rps.toFixed(0).padStart(6)} req/s  p50 ${m.p50} ms  p99 ${m.p99} ms  (${m.requests} requests, ${m.non2xx} non-2xx, ${m.errors} errors, load ${m.load.toFixed(1)})`);
+  // A non-2xx answer means we measured the wrong thing (e.g. a broken key): stop. Timeouts
+  // and connection errors are a property of the load: record them.
+  if (m.non2xx > 0) throw new Error(`${label}: ${m.non2xx} non-2xx answers — the measurement is not of successful requests`);
+  if (m.requests === 0) throw new Error(`${label}: no request completed in the measurement (machine overloaded?)`);
+}
 
 async function main(): Promise<void> {
   const tmp = makeTestDir("commy-bench-http-");
@@ -143,7 +234,7 @@ async function main(): Promise<void> {
   const pg = await startPostgres({ dataDir: path.join(tmp.dir, "postgres"), database: "commy_bench", ephemeral: true });
   cleanups.push(() => pg.stop());
   await migrateDatabase(pg.url);
-  const { apiKey } = await seed(pg.url);
+  const seeded = await seed(pg.url);
   log(`seeded 1 tenant, ${FILES} shared files, 1 API key (files:read)`);
 
   const started = Date.now();
@@ -155,9 +246,12 @@ async function main(): Promise<void> {
   log(built ? `built in ${((Date.now() - started) / 1000).toFixed(0)} s` : "reusing the existing production build (same sources)");
 
   const port = await freePort();
-  const server = await startNextServer({
+  const profileDir = path.join(root, ".tmp", "bench", "http-profile");
+  if (PROFILE) mkdirSync(profileDir, { recursive: true });
+  const server = await startAppServer({
     port,
-    logFile: path.join(tmp.dir, "next-start.log"),
+    logFile: path.join(tmp.dir, "app.log"),
+    nodeArgs: PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [],
     env: {
       ...process.env,
       NODE_ENV: "production",
@@ -166,14 +260,15 @@ async function main(): Promise<void> {
       NEXTAUTH_SECRET: randomBytes(32).toString("hex"),
       LOG_LEVEL: "warn",
       AUDIT_RETENTION_INTERVAL_MINUTES: "0",
+      COMMY_HTTP_WORKERS: WORKERS,
     },
   });
   cleanups.unshift(() => server.stop()); // stopped before the database
-  log(`next start on ${server.url} (pid ${server.pid})`);
+  log(`app server (server.ts, COMMY_HTTP_WORKERS=${WORKERS}) on ${server.url} (pid ${server.pid})`);
 
   const filesUrl = `${server.url}/api/v1/files?limit=20`;
   const pingUrl = `${server.url}/api/v1/ping`;
-  const auth = { authorization: `Bearer ${apiKey}` };
+  const auth = { authorization: `Bearer ${seeded.apiKey}` };
 
   // Correctness first: the measured route must really be the authenticated read.
   const check = await fetch(filesUrl, { headers: auth });
@@ -201,22 +296,46 @@ async function main(): Promise<void> {
     for (const which of order) {
       const m = which === "ping" ? await measure(pingUrl, {}, SECONDS) : await measure(filesUrl, auth, SECONDS);
       (which === "ping" ? ping : files).push(m);
-      log(`round ${round} ${which.padEnd(5)} ${m.rps.toFixed(0).padStart(6)} req/s  p50 ${m.p50} ms  p99 ${m.p99} ms  (${m.requests} requests, ${m.non2xx} non-2xx, ${m.errors} errors)`);
-      // A non-2xx answer means we measured the wrong thing (e.g. a broken key): stop. Timeouts
-      // and connection errors are a property of the load: record them.
-      if (m.non2xx > 0) throw new Error(`${which}: ${m.non2xx} non-2xx answers — the measurement is not of successful requests`);
+      logRound(`round ${round} ${which}`, m);
     }
   }
 
-  const f = { rps: median(files.map((m) => m.rps)), p50: median(files.map((m) => m.p50)), p99: median(files.map((m) => m.p99)) };
-  const p = { rps: median(ping.map((m) => m.rps)), p50: median(ping.map((m) => m.p50)), p99: median(ping.map((m) => m.p99)) };
+  // ── B7: 10,000 files, 1,000 nodes heartbeating ──────────────────────────────────────────────
+  const loaded: Measurement[] = [];
+  let heartbeats: HeartbeatStats | null = null;
+  if (!SKIP_B7) {
+    const t0 = Date.now();
+    const credentials = await seedScale(seeded);
+    log(`B7: tenant grown to ${B7_FILES} shared files, ${credentials.length} nodes joined (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+    const check7 = await fetch(filesUrl, { headers: auth });
+    if (check7.status !== 200) throw new Error(`GET /api/v1/files answered ${check7.status} after growing the tenant`);
+    const credFile = path.join(tmp.dir, "node-credentials.json");
+    writeFileSync(credFile, JSON.stringify(credentials), { mode: 0o600 });
+    const hb = startHeartbeats(server.url, credFile);
+    cleanups.unshift(() => hb.stop().then(() => undefined));
+    // One full interval: every node has sent its first heartbeat, the rate is steady.
+    await new Promise((r) => setTimeout(r, B7_INTERVAL_MS + 1000));
+    await waitForQuiet();
+    await measure(filesUrl, auth, 3);
+    for (let round = 1; round <= ROUNDS; round++) {
+      const m = await measure(filesUrl, auth, SECONDS);
+      loaded.push(m);
+      logRound(`B7 round ${round} files`, m);
+    }
+    heartbeats = await hb.stop();
+    log(`heartbeats: ${heartbeats.ok} ok, ${heartbeats.failed} failed (${JSON.stringify(heartbeats.statuses)}), ${heartbeats.rps.toFixed(0)}/s, p50 ${r1(heartbeats.p50)} ms, p99 ${r1(heartbeats.p99)} ms`);
+    if (heartbeats.failed > 0) throw new Error(`${heartbeats.failed} heartbeats failed: ${JSON.stringify(heartbeats.statuses)}`);
+  }
+
+  const f = summary(files);
+  const p = summary(ping);
   const results: Result[] = [
     {
       id: "B6-rps",
       name: `authenticated REST read (GET /api/v1/files?limit=20, API key), ${CONNECTIONS} conns`,
       value: Math.round(f.rps),
       unit: "req/s",
-      baselineName: "GET /api/v1/ping (no auth, no query)",
+      baselineName: "Next.js route GET /api/v1/ping (no auth, no query)",
       ratio: r2(f.rps / p.rps),
       target: `≥ ${TARGET_RPS} req/s`,
       met: f.rps >= TARGET_RPS,
@@ -232,13 +351,35 @@ async function main(): Promise<void> {
       target: `< ${TARGET_P99_MS} ms`,
       met: f.p99 < TARGET_P99_MS,
     },
-    { id: "B6-base-rps", name: `baseline GET /api/v1/ping, ${CONNECTIONS} conns`, value: Math.round(p.rps), unit: "req/s" },
+    { id: "B6-vs-bare", name: "authenticated REST read vs bare node:http", value: Math.round(f.rps), unit: "req/s", baselineName: "bare node:http (no framework, no work)", ratio: r2(f.rps / bare.rps) },
+    { id: "B6-base-rps", name: `baseline: Next.js route GET /api/v1/ping, ${CONNECTIONS} conns`, value: Math.round(p.rps), unit: "req/s" },
     { id: "B6-base-p50", name: "baseline latency p50", value: r1(p.p50), unit: "ms" },
     { id: "B6-base-p99", name: "baseline latency p99", value: r1(p.p99), unit: "ms" },
     { id: "B6-ref-rps", name: `reference: bare node:http server (no framework), ${CONNECTIONS} conns`, value: Math.round(bare.rps), unit: "req/s" },
   ];
-  const errors = [...files, ...ping].reduce((n, m) => n + m.errors, 0);
-  const load = { before: r1(loadBefore), max: r1(Math.max(loadBefore, ...files.map((m) => m.load), ...ping.map((m) => m.load))) };
+  if (heartbeats && loaded.length) {
+    const l = summary(loaded);
+    results.push(
+      {
+        id: "B7-rps",
+        name: `B6 with ${B7_FILES} files and ${B7_NODES} nodes heartbeating every ${B7_INTERVAL_MS / 1000} s`,
+        value: Math.round(l.rps),
+        unit: "req/s",
+        baselineName: "B6-rps (same run, without that load)",
+        ratio: r2(l.rps / f.rps),
+        target: `≥ ${B7_MIN_RATIO}× B6`,
+        met: l.rps >= B7_MIN_RATIO * f.rps,
+      },
+      { id: "B7-p50", name: "B6 under B7 load, latency p50", value: r1(l.p50), unit: "ms", baselineName: "B6-p50", ratio: f.p50 > 0 ? r2(l.p50 / f.p50) : undefined },
+      { id: "B7-p99", name: "B6 under B7 load, latency p99", value: r1(l.p99), unit: "ms", baselineName: "B6-p99", ratio: f.p99 > 0 ? r2(l.p99 / f.p99) : undefined, target: `< ${TARGET_P99_MS} ms`, met: l.p99 < TARGET_P99_MS },
+      { id: "B7-hb-rps", name: `heartbeats answered 200 (POST /api/worker/heartbeat, ${B7_NODES} node credentials)`, value: Math.round(heartbeats.rps), unit: "req/s" },
+      { id: "B7-hb-p50", name: "heartbeat latency p50", value: r1(heartbeats.p50), unit: "ms" },
+      { id: "B7-hb-p99", name: "heartbeat latency p99", value: r1(heartbeats.p99), unit: "ms" },
+    );
+  }
+  const all = [...files, ...ping, ...loaded];
+  const errors = all.reduce((n, m) => n + m.errors, 0);
+  const load = { before: r1(loadBefore), max: r1(Math.max(loadBefore, ...all.map((m) => m.load))) };
   if (load.max > os.cpus().length) {
     log(`WARNING: the 1-minute load average reached ${load.max} on ${os.cpus().length} cores during the run: other processes competed for the CPU and these numbers understate the app.`);
   }
@@ -248,11 +389,39 @@ async function main(): Promise<void> {
   console.log("|---|---|---|---|---|---|---|");
   for (const r of results) console.log(row(r));
 
-  const machine = { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? "cpu", node: process.version, postgres: postgresVersion(), next: nextVersion(), load, errors };
+  const machine = { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? "cpu", node: process.version, postgres: postgresVersion(), next: nextVersion(), load, errors, workers: WORKERS };
   mkdirSync(path.join(root, ".tmp", "bench"), { recursive: true });
-  writeFileSync(path.join(root, ".tmp", "bench", "http.json"), JSON.stringify({ suite: "http", machine, results, rounds: { files, ping } }, null, 2));
+  writeFileSync(path.join(root, ".tmp", "bench", "http.json"), JSON.stringify({ suite: "http", machine, results, rounds: { files, ping, loaded }, heartbeats }, null, 2));
   updateDoc(results, machine);
-  log("wrote .tmp/bench/http.json and docs/BENCHMARKS.md (Control plane (B6))");
+  log("wrote .tmp/bench/http.json and docs/BENCHMARKS.md (Control plane (B6, B7))");
+  const { db } = await import("~/server/db");
+  await db.$disconnect();
+}
+
+/** The heartbeat generator (bench/http/heartbeats.ts) in its own process. */
+function startHeartbeats(baseUrl: string, credentialsFile: string): { stop: () => Promise<HeartbeatStats> } {
+  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", path.join(here, "heartbeats.ts"), baseUrl, credentialsFile, String(B7_INTERVAL_MS)], {
+    cwd: root,
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  let out = "";
+  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  let stopped: Promise<HeartbeatStats> | null = null;
+  return {
+    stop: () =>
+      (stopped ??= (async () => {
+        child.kill("SIGTERM");
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+        if (child.exitCode === null) await stopPid(child.pid ?? -1, { child });
+        const line = out.trim().split("\n").pop() ?? "";
+        try {
+          return JSON.parse(line) as HeartbeatStats;
+        } catch {
+          throw new Error(`heartbeat generator printed no statistics: ${out.slice(0, 300)}`);
+        }
+      })()),
+  };
 }
 
 /** A bare `node:http` JSON server in its own process, measured like the routes (5 s). */
@@ -304,18 +473,20 @@ function nextVersion(): string {
 /** Replaces this suite's section of docs/BENCHMARKS.md (creating the file or section if absent). */
 function updateDoc(
   results: Result[],
-  machine: { cpus: number; model: string; node: string; postgres: string; next: string; load: { before: number; max: number }; errors: number },
+  machine: { cpus: number; model: string; node: string; postgres: string; next: string; load: { before: number; max: number }; errors: number; workers: string },
 ): void {
   const doc = path.join(root, "docs", "BENCHMARKS.md");
   const start = "<!-- http:start -->";
   const end = "<!-- http:end -->";
   const section = `${start}
-## Control plane (B6)
+## Control plane (B6, B7)
 
 Generated by \`npm run bench -- http\` (bench/http/run.ts) on ${machine.cpus} × ${machine.model}, Node ${machine.node},
-Next.js ${machine.next} (\`next start\`, production build), PostgreSQL ${machine.postgres} on loopback, ${new Date().toISOString().slice(0, 10)}.
-autocannon with ${CONNECTIONS} connections, ${SECONDS} s per measurement, ${ROUNDS} rounds with the two routes interleaved
-(medians over rounds); load generator, app and database share the same ${machine.cpus} cores. ${FILES} shared files in the tenant.
+Next.js ${machine.next} (production build) behind the app server \`server.ts\` (\`npm start\`; COMMY_HTTP_WORKERS=${machine.workers}),
+PostgreSQL ${machine.postgres} on loopback, ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC.
+autocannon with ${CONNECTIONS} connections, ${SECONDS} s per measurement, ${ROUNDS} rounds with the routes interleaved
+(medians over rounds); load generator, app and database share the same ${machine.cpus} cores. ${FILES} shared files in the tenant for B6;
+B7 grows it to ${B7_FILES} and adds ${B7_NODES} nodes heartbeating every ${B7_INTERVAL_MS / 1000} s (${Math.round((B7_NODES * 1000) / B7_INTERVAL_MS)} req/s, separate process).
 1-minute load average ${machine.load.before} before the run, at most ${machine.load.max} during it${machine.load.max > machine.cpus ? ` (**above the core count: other processes competed for the CPU; the numbers understate the app**)` : ""}; ${machine.errors} timeouts/connection errors.
 
 | id | what | value | baseline | ratio | target | |
@@ -326,20 +497,25 @@ Notes:
 - The authenticated read is the full REST path: request id, Bearer API-key authentication,
   tenant resolution, permission check (\`file:read\`), query validation (zod), one keyset query
   (\`LIMIT 21\` on the \`(tenantId, name)\` index) and the JSON page of 20 files.
-- API-key verification is cached in-process for at most 5 s per key (the row, not the result:
+- How it is served: \`server.ts\` is a plain \`node:http\` server that answers every route of
+  \`REST_ROUTES\` and the worker endpoints by calling the same handlers the Next.js route files
+  export (web \`Request\`/\`Response\`; same authentication, validation, errors, audit, headers),
+  and hands everything else (UI, tRPC, auth, OpenAPI, ping) to Next.js's request handler. A CPU
+  profile of \`next start\` under load showed Next.js's app-route pipeline (routing, request
+  adaptation, tracing, response piping) costing ~1.5–2 ms of CPU per request on this VM, which
+  capped even the empty ping route near 500 req/s; the direct path skips that pipeline.
+- API-key verification is cached in-process for at most 2 s per key (the row, not the result:
   the SHA-256 of the secret is compared on every request, expiry checked on every request).
-  Revocation is immediate on the replica that revoked the key and takes ≤ 5 s on the others.
+  Revocation is immediate in the process that revoked the key and takes ≤ 2 s in the others.
   \`lastUsedAt\` is written at most once a minute per key, off the request path.
-- The baseline \`GET /api/v1/ping\` does neither authentication nor a query: the ratio is what
-  Commy adds on top of Next.js's own per-request cost.
-- Where the time goes (CPU profile of \`next start\` under the ping load, this VM): Next.js's
-  app-route pipeline (web-stream request/response adaptation, tracing, several socket writes
-  per response) costs milliseconds of CPU per request here, i.e. the baseline itself sits far
-  below 1,000 req/s on this machine; Commy's own work per authenticated read (key check, one
-  prepared query on a plain \`pg\` pool, JSON) is the difference between the two rows. The
-  documented lever beyond one process is more replicas (the control plane is stateless).
+- The baseline \`GET /api/v1/ping\` does neither authentication nor a query and is still a
+  Next.js route handler: its row is what Next.js's own per-request pipeline costs here, measured
+  through the same server in the same run.
 - \`B6-ref-rps\` is a bare \`node:http\` server in its own process measured the same way: the
   ceiling of any Node.js app on this machine at that moment (and a gauge of how busy it was).
+- B7's nodes are real: each joined with a one-time join token (\`exchangeJoinToken\`) and sends
+  \`POST /api/worker/heartbeat\` with its own \`Authorization: Node <credential>\` (node lookup,
+  settings, one UPDATE each). The extra files are copies of the service-made ones under new names.
 ${end}`;
   let text = existsSync(doc) ? readFileSync(doc, "utf8") : "# Benchmarks\n\nRecorded by `npm run bench`. Each suite owns its section.\n";
   const i = text.indexOf(start);
