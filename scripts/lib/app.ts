@@ -97,7 +97,11 @@ const distDir = () => path.join(projectRoot, process.env.NEXT_DIST_DIR || ".next
 const stampFile = () => path.join(distDir(), "commy-build-stamp");
 
 /** Paths that cannot change what `next build` produces (tests, tooling, docs). */
-const NOT_IN_BUILD = ["tests", "scripts", "dev", "docs", "bench", ".ci", "native/core-tests", "*.md", "playwright.config.ts", "vitest.config.ts"];
+const NOT_IN_BUILD = [
+  "tests", "scripts", "dev", "docs", "bench", ".ci", "native/core-tests", "*.md", "playwright.config.ts", "vitest.config.ts",
+  // The app server and its direct-route plumbing: run from source next to the build, not part of it.
+  "server.ts", "src/server/http",
+];
 
 /**
  * A fingerprint of the sources a build is made from: the content of every file git knows about
