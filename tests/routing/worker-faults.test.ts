@@ -111,7 +111,19 @@ describe("routing workers under faults", () => {
     await a.stop("SIGKILL");
     a = await env.restartWorker(a, "a");
     await publishing;
-    await waitReceived(sub, total, `all ${total} after the sender's restart`, [a, b]);
+    await waitReceived(sub, total, `all ${total} after the sender's restart`, [a, b]).catch(async (e: Error) => {
+      const { createRedisClient, connectClient, decodeFrame, fileKeys } = await import("../../routing");
+      const c = createRedisClient({ url: env.redis!.url }, "commands");
+      await connectClient(c);
+      const rows = (await c.callBuffer("XRANGE", [fileKeys({ tenantId: env.tenant.tenantId, fileId: f.id }).stream, "-", "+"])) as [Buffer, Buffer[]][];
+      const summary = rows.map(([id, fields]) => {
+        const recs = decodeFrame(id.toString(), fields);
+        const ns = recs.map((r) => (JSON.parse(Buffer.from(r.payload).toString()) as { n: number }).n);
+        return `${recs[0]?.epoch}:${recs[0]?.seq}+${recs.length}=[${ns[0]}..${ns[ns.length - 1]}]`;
+      });
+      c.disconnect();
+      throw new Error(`${e.message}\nstream: ${summary.join(" ")}`);
+    });
     exactlyOnce(await sub.received(), "s", total);
     await Promise.all([sub.kill(), pub.kill()]);
   });

@@ -61,6 +61,12 @@ import type { WorkerMetrics } from "./metrics";
 const PRESENCE_INTERVAL_MS = 1000;
 const PRESENCE_TTL_MS = 6000;
 const VARIABLE_POLL_MS = 5;
+/**
+ * Forwarding continues this long after the last remote peer was seen: a peer whose worker
+ * crashed drops out of presence, but its consumer group waits in Redis and it resumes from it
+ * after the restart, so writes made meanwhile must still reach the stream.
+ */
+const FORWARD_LINGER_MS = 5 * 60_000;
 
 export type RoutingRedis = NonNullable<RoutingConfigResponse["redis"]>;
 
@@ -102,6 +108,8 @@ interface Sidecar {
   stamps: Record<string, [number, number, string]>;
   /** Remote peers last seen (used until the first presence read after a restart). */
   peers: AttachmentLocation[];
+  /** When a remote peer was last seen (ms). */
+  remoteSeenAt?: number;
 }
 
 class Meter {
@@ -200,7 +208,13 @@ class FileRoute {
       this.clock.receive({ wallMs, counter, nodeId });
     }
     this.remote = this.side.peers;
+    this.remoteSeenAt = this.side.remoteSeenAt ?? 0;
   }
+
+  /** Last time a remote peer was present (ms); see FORWARD_LINGER_MS. */
+  remoteSeenAt = 0;
+  /** The forwarding reader reached the ring's head at least once since start. */
+  readerCaughtUp = false;
 
   get networkOnly(): boolean {
     return this.file.transportPreference === "NETWORK_ONLY";
@@ -216,7 +230,9 @@ class FileRoute {
 
   /** Forwarding happens while some node other than this one has attachments (or NETWORK_ONLY). */
   get forwarding(): boolean {
-    return !this.localOnly && (this.outbox !== null || this.remote.length > 0);
+    if (this.localOnly) return false;
+    if (this.outbox !== null || this.remote.length > 0) return true;
+    return Date.now() - this.remoteSeenAt < FORWARD_LINGER_MS;
   }
 
   private loadSidecar(): Sidecar {
@@ -246,6 +262,7 @@ class FileRoute {
     this.side.own = [...this.own];
     this.side.window = this.window.snapshot();
     this.side.peers = this.remote;
+    this.side.remoteSeenAt = this.remoteSeenAt;
     const stamps: Sidecar["stamps"] = {};
     for (const [name, v] of this.merger.entries()) stamps[name] = [v.stamp.wallMs, v.stamp.counter, v.stamp.nodeId];
     this.side.stamps = stamps;
@@ -333,6 +350,10 @@ class FileRoute {
 
   private async runStreamLoop(): Promise<void> {
     const src = this.outbox ?? this.mapping;
+    // Until the producer's connection is up the ring itself holds what is to be forwarded
+    // (a send now would fail and, for a non-durable file, be dropped).
+    while (!this.closed && this.bridge.producerClient.status !== "ready") await new Promise((r) => setTimeout(r, 50));
+    if (this.closed) return;
     const reader = src.stream.reader({ from: this.side.forwardPos, register: false });
     try {
       while (!this.closed) {
@@ -342,6 +363,7 @@ class FileRoute {
           n++;
         }
         if (n === 0) {
+          this.readerCaughtUp = true;
           this.advanceConfirmed();
           await reader.waitForData({ timeoutMs: 100 });
         } else await new Promise((r) => setImmediate(r));
@@ -471,6 +493,7 @@ class FileRoute {
     if (publish) await publishPresence(b.commands, this.ref, b.o.host, attachments, PRESENCE_TTL_MS);
     const entries = await readPresence(b.commands, this.ref);
     this.remote = presencePeers(entries, b.o.nodeId);
+    if (this.remote.length) this.remoteSeenAt = Date.now();
     this.presenceKnown = true;
   }
 
@@ -560,7 +583,7 @@ class FileRoute {
 
   /** Everything read from the ring is confirmed by Redis (or needed no forwarding). */
   get caughtUp(): boolean {
-    return this.pendingForward.length === 0 && this.backlog() === 0;
+    return this.readerCaughtUp && this.pendingForward.length === 0 && this.backlog() === 0;
   }
 
   backlog(): number {
@@ -717,7 +740,10 @@ export class RoutingBridge extends EventEmitter<RoutingBridgeEvents> {
       const entries = await Promise.race([readPresence(this.commands, ref), new Promise<null>((res) => setTimeout(() => res(null), 1000))]);
       if (!entries) return;
       const peers = presencePeers(entries, this.o.nodeId);
-      if (r) r.remote = peers;
+      if (r) {
+        r.remote = peers;
+        if (peers.length) r.remoteSeenAt = Date.now();
+      }
       else this.probe.set(file.id, peers);
     } catch {
       /* Redis trouble: decide with what we know */
@@ -752,7 +778,10 @@ export class RoutingBridge extends EventEmitter<RoutingBridgeEvents> {
     if (!r) {
       r = new FileRoute(this, file);
       const probe = this.probe.get(file.id);
-      if (probe) r.remote = probe;
+      if (probe?.length) {
+        r.remote = probe;
+        r.remoteSeenAt = Date.now();
+      }
       this.probe.delete(file.id);
       this.routes.set(file.id, r);
       void r.start().catch((e: unknown) => this.o.log.error({ file: file.name, err: (e as Error).message }, "routing could not start for a file"));
@@ -840,7 +869,7 @@ export class RoutingBridge extends EventEmitter<RoutingBridgeEvents> {
       try {
         const side = JSON.parse(readFileSync(path.join(this.o.stateDir, "routing", this.o.tenantId, `${file.id}.json`), "utf8")) as Sidecar;
         const m = SharedFile.open(this.o.mappingPath(file.id), { readOnly: true });
-        const behind = m.generation === side.generation && side.forwardPos < m.stream.head && side.peers.length > 0;
+        const behind = m.generation === side.generation && side.forwardPos < m.stream.head && (side.peers.length > 0 || Date.now() - (side.remoteSeenAt ?? 0) < FORWARD_LINGER_MS);
         m.close();
         if (!behind) continue;
         const r = new FileRoute(this, file);
