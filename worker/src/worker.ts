@@ -203,12 +203,7 @@ export class Worker extends EventEmitter<{ revoked: []; fatal: [Error] }> {
         }),
       });
       this.startLoops();
-      if (this.routing) {
-        this.routesTimer = setInterval(() => {
-          this.lastRouteReports = this.routing?.reports() ?? [];
-          void this.flushRoutesWith(this.lastRouteReports);
-        }, 1000);
-      }
+      this.startRoutesLoop();
       if (this.state.state === "starting") this.state.transition("running", "serving");
       this.scheduleReport();
     } catch (e) {
@@ -256,31 +251,42 @@ export class Worker extends EventEmitter<{ revoked: []; fatal: [Error] }> {
   }
 
   /** Routing credentials from the control plane (cached, 0600, for restarts while it is down). */
-  private async fetchRoutingConfig(): Promise<RoutingRedis | null> {
+  /** `retry`: nothing usable now, but asking again later may give credentials. */
+  private async fetchRoutingConfig(): Promise<{ redis: RoutingRedis | null; retry: boolean }> {
     try {
       const r = await this.cp.routing();
       writeFileSync(this.routingCachePath(), JSON.stringify(r), { mode: 0o600 });
-      return r.redis;
+      return { redis: r.redis, retry: false };
     } catch (e) {
       if (e instanceof ControlPlaneError && e.nodeRejected) throw e;
       if (e instanceof ControlPlaneError && e.status === 404) {
         this.log.info("the control plane has no routing endpoint: serving co-located clients only");
-        return null;
+        return { redis: null, retry: false };
       }
       try {
         const cached = RoutingConfigResponseSchema.parse(JSON.parse(readFileSync(this.routingCachePath(), "utf8")));
         this.log.warn({ err: (e as Error).message }, "routing configuration unavailable: using the cached credentials");
-        return cached.redis;
+        return { redis: cached.redis, retry: false };
       } catch {
         this.log.warn({ err: (e as Error).message }, "routing configuration unavailable and none cached: co-located clients only until it is");
-        return null;
+        return { redis: null, retry: true };
       }
     }
   }
 
   private async setupRouting(): Promise<void> {
-    if (this.config.routing === "off") return;
-    const redis = await this.fetchRoutingConfig();
+    if (this.config.routing === "off" || this.closing) return;
+    const { redis, retry } = await this.fetchRoutingConfig();
+    if (retry) {
+      this.routingRefetch = setTimeout(() => {
+        this.routingRefetch = null;
+        void this.setupRouting().then(
+          () => this.startRoutesLoop(),
+          (e: unknown) => this.handleControlPlaneError("routing", e),
+        );
+      }, 3000);
+      return;
+    }
     if (!redis) return;
     const caps = this.capabilities();
     const bridge = new RoutingBridge({
@@ -333,6 +339,15 @@ export class Worker extends EventEmitter<{ revoked: []; fatal: [Error] }> {
 
   /** PUT /api/worker/routes about once a second while routes exist (or to clear them once). */
   private lastRouteReports: RouteReport[] = [];
+
+  /** Route reports about once a second (PUT /api/worker/routes, /healthz, /metrics). */
+  private startRoutesLoop(): void {
+    if (!this.routing || this.routesTimer) return;
+    this.routesTimer = setInterval(() => {
+      this.lastRouteReports = this.routing?.reports() ?? [];
+      void this.flushRoutesWith(this.lastRouteReports);
+    }, 1000);
+  }
 
   private async flushRoutesWith(routes: RouteReport[]): Promise<void> {
     if (!this.routing || this.routesSending || !this.identity) return;
