@@ -2,6 +2,7 @@
 //   read PATH                          B1: ns per 64 B variable read
 //   pong PATH MODE ROUNDS              B2/B3 responder: echo ping -> pong
 //   ping PATH MODE ROUNDS              B2/B3 requester: round-trip latency
+//   floor-pong / floor-ping PATH - ROUNDS  B2 Node floor: raw Atomics ping-pong
 //   consume PATH MODE COUNT            B4 consumer: messages/s
 //   produce PATH MODE COUNT            B4 producer
 // MODE: spin | notify | notify-spin (B2/B3), single | batch (B4)
@@ -62,6 +63,34 @@ if (role === "read") {
     samples[i] = now() - t0;
   }
   emit(latencyStats(samples));
+} else if (role === "floor-pong" || role === "floor-ping") {
+  // The Node floor for B2, not Commy: two words on separate cache lines of
+  // the same mapping, Atomics.store one and spin with Atomics.load on the
+  // other (no lock, no data, no version protocol). Uses the unused buffers
+  // of slot "b1" of the benchmark's file.
+  const f = SharedFile.open(path);
+  const h = (f as unknown as { handle: { buffer: ArrayBuffer; layout(): { slots: { offset: number }[] } } }).handle;
+  const i32 = new Int32Array(h.buffer);
+  const b1 = h.layout().slots[0]!.offset;
+  const A = (b1 + 128) >> 2; // buffer 0 of b1
+  const B = (b1 + 192) >> 2; // buffer 1 of b1 (next cache line)
+  if (role === "floor-pong") {
+    process.stdout.write("ready\n");
+    for (let i = 1; i <= count; i++) {
+      while (Atomics.load(i32, A) !== i);
+      Atomics.store(i32, B, i);
+    }
+    emit({ done: count });
+  } else {
+    const samples = new Float64Array(count);
+    for (let i = 1; i <= count; i++) {
+      const t0 = now();
+      Atomics.store(i32, A, i);
+      while (Atomics.load(i32, B) !== i);
+      samples[i - 1] = now() - t0;
+    }
+    emit(latencyStats(samples));
+  }
 } else if (role === "consume") {
   const f = SharedFile.open(path);
   const r = f.stream.reader({ from: 0, register: true });
