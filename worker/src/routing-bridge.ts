@@ -329,12 +329,17 @@ class FileRoute {
     void this.startConsumer();
   }
 
+  /** The consumer group exists (presence is announced only then: frames sent to us are kept). */
+  consumerReady = false;
+
   private async startConsumer(): Promise<void> {
     for (let delay = 200; !this.closed; delay = Math.min(delay * 2, 2000)) {
       const c = this.consumer;
       if (!c) return;
       try {
         await c.start();
+        this.consumerReady = true;
+        void this.bridge.announce(this);
         return;
       } catch (e) {
         this.bridge.o.log.debug({ file: this.file.name, err: (e as Error).message }, "routing consumer cannot start yet");
@@ -490,7 +495,9 @@ class FileRoute {
   async refreshPresence(publish: boolean): Promise<void> {
     const b = this.bridge;
     const attachments = [...this.local.values()].map((a) => ({ id: a.id, side: a.side === "PRODUCER" ? ("producer" as const) : ("consumer" as const) }));
-    if (publish) await publishPresence(b.commands, this.ref, b.o.host, attachments, PRESENCE_TTL_MS);
+    // Announced only once our consumer group exists: a peer that sees us forwards to us, and
+    // frames added before the group was created would never reach it.
+    if (publish && (this.consumerReady || this.localOnly)) await publishPresence(b.commands, this.ref, b.o.host, attachments, PRESENCE_TTL_MS);
     const entries = await readPresence(b.commands, this.ref);
     this.remote = presencePeers(entries, b.o.nodeId);
     if (this.remote.length) this.remoteSeenAt = Date.now();
@@ -803,6 +810,11 @@ export class RoutingBridge extends EventEmitter<RoutingBridgeEvents> {
       r.redecide();
       void this.publishNow(r);
     }
+  }
+
+  /** Publishes a route's presence now (its consumer just became ready). */
+  announce(r: FileRoute): Promise<void> {
+    return this.publishNow(r);
   }
 
   private async publishNow(r: FileRoute): Promise<void> {

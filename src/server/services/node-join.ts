@@ -298,7 +298,7 @@ export async function verifyApiKeyForNode(node: AuthenticatedNode, rawKey: strin
  */
 export async function syncAttachments(node: AuthenticatedNode, reports: AttachmentReport[], meta: RequestMeta): Promise<{ added: number; removed: number }> {
   return db.$transaction(async (tx) => {
-    const existing = await tx.attachment.findMany({ where: { nodeId: node.nodeId }, select: { id: true, sharedFileId: true, pid: true, side: true } });
+    const existing = await tx.attachment.findMany({ where: { nodeId: node.nodeId }, select: { id: true, sharedFileId: true, pid: true, side: true, transport: true, reason: true } });
     const reported = new Map(reports.map((r) => [r.id, r]));
     const gone = existing.filter((a) => !reported.has(a.id));
     const known = new Set(existing.map((a) => a.id));
@@ -322,6 +322,11 @@ export async function syncAttachments(node: AuthenticatedNode, reports: Attachme
           since: new Date(r.since),
         })),
       });
+    // A live attachment's transport is re-decided when peers come and go (cross-node routing).
+    for (const e of existing) {
+      const r = reported.get(e.id);
+      if (r && (r.transport !== e.transport || r.reason !== e.reason)) await tx.attachment.update({ where: { id: e.id }, data: { transport: r.transport, reason: r.reason } });
+    }
     const ctx = { actor: nodeActor(node), tenantId: node.tenantId, meta };
     for (const r of fresh)
       await recordAudit(tx, ctx, { action: "attachment.opened", target: { type: "sharedFile", id: r.sharedFileId }, after: { attachmentId: r.id, pid: r.pid, side: r.side, transport: r.transport, reason: r.reason, apiKeyId: r.apiKeyId } });
