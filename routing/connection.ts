@@ -66,9 +66,10 @@ export function createRedisClient(target: RedisTarget, role: ConnectionRole): Re
     maxRetriesPerRequest: 1,
     // Reconnect forever, backing off to 1 s: a worker outlives Redis outages.
     retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 5), 1000),
-    // Auto-pipelining only where the hot path needs it: ioredis 6.0.0 breaks callBuffer()
-    // under auto-pipelining ("commandName.toLowerCase is not a function").
-    enableAutoPipelining: role === "producer",
+    // No auto-pipelining: it defers every command to setImmediate (latency) and the producer
+    // batches records into frames itself; ioredis 6.0.0 also breaks callBuffer() under it
+    // ("commandName.toLowerCase is not a function").
+    enableAutoPipelining: false,
     connectionName: target.connectionName ? `${target.connectionName}:${role}` : `commy-routing:${role}`,
     username: target.username,
     password: target.password,

@@ -64,6 +64,14 @@ export interface RouteConsumerOptions {
   dedupe?: DedupeOptions;
   /** Bound of the dead-letter stream (MAXLEN ~). Default 10,000. */
   dlqMaxLen?: number;
+  /**
+   * Group commit: the applied state + XACK of the batches applied within this many ms go to
+   * Redis in one script (at most one commit in flight; batches applied meanwhile join the next).
+   * 0 = as soon as the previous commit is done. A larger value means fewer Redis calls and, after
+   * a crash, more re-delivered entries (skipped by a sink that keeps its applied state, see
+   * docs/spec/redis-routing.md 5.4). Default 5 ms.
+   */
+  commitDelayMs?: number;
   onEvent?: (e: ConsumerEvent) => void;
 }
 
@@ -103,6 +111,10 @@ export class RouteConsumer {
   private needRecover = true;
   private lastClaimAt = 0;
   private commitChain: Promise<void> = Promise.resolve();
+  /** Entries applied (or dead-lettered, or found trimmed) and not yet acknowledged. */
+  private pendingAck: string[] = [];
+  private commitTimer: NodeJS.Timeout | null = null;
+  private commitRunning = false;
   private readonly s = { applied: 0, duplicates: 0, skippedOwn: 0, deadLettered: 0, trimmed: 0, batches: 0, lastLagMs: 0 };
 
   constructor(private readonly o: RouteConsumerOptions) {
@@ -192,7 +204,7 @@ export class RouteConsumer {
     if (wasRunning && this.loop) {
       let timer: NodeJS.Timeout | undefined;
       timedOut = await Promise.race([
-        this.loop.then(() => this.commitChain).then(() => false, () => false),
+        this.loop.then(() => this.flushCommits()).then(() => false, () => false),
         new Promise<boolean>((r) => (timer = setTimeout(() => r(true), graceMs))),
       ]);
       clearTimeout(timer);
@@ -218,6 +230,16 @@ export class RouteConsumer {
     }
   }
 
+  private read(): Promise<unknown> {
+    const block = this.pattern === "queue" ? Math.min(this.o.blockMs ?? 5000, this.claimIdle()) : (this.o.blockMs ?? 5000);
+    return this.reader.callBuffer("XREADGROUP", [
+      "GROUP", this.group, this.consumerName,
+      "COUNT", this.o.batchSize ?? 64,
+      "BLOCK", block,
+      "STREAMS", this.keys.stream, ">",
+    ]);
+  }
+
   private async run(): Promise<void> {
     let backoff = 50;
     while (!this.closing) {
@@ -227,14 +249,10 @@ export class RouteConsumer {
           this.needRecover = false;
         }
         if (this.pattern === "queue") await this.claimStale();
-        const block = this.pattern === "queue" ? Math.min(this.o.blockMs ?? 5000, this.claimIdle()) : (this.o.blockMs ?? 5000);
-        const res = (await this.reader.callBuffer("XREADGROUP", [
-          "GROUP", this.group, this.consumerName,
-          "COUNT", this.o.batchSize ?? 64,
-          "BLOCK", block,
-          "STREAMS", this.keys.stream, ">",
-        ]));
-        const entries = streamEntries(res);
+        // Apply first, then ask for more: writing the next XREADGROUP before applying would wake
+        // Redis on a busy machine and delay the apply of the records already here. The commit
+        // does not sit between the two either (group commit, scheduleCommit).
+        const entries = streamEntries(await this.read());
         if (entries.length) await this.processEntries(entries);
         backoff = 50;
       } catch (e) {
@@ -322,14 +340,14 @@ export class RouteConsumer {
   }
 
   private async processEntries(entries: RawEntry[]): Promise<void> {
-    const ackIds: string[] = [];
     const trimmed: string[] = [];
+    const skipOwn = this.o.skipOwnOrigin !== false;
     for (const [idBuf, fields] of entries) {
       const id = idBuf.toString();
-      ackIds.push(id);
       if (!fields) {
         // Pending entry that retention trimmed before we applied it: nothing left to apply.
         trimmed.push(id);
+        this.pendingAck.push(id);
         continue;
       }
       let records: RoutedRecord[];
@@ -338,57 +356,128 @@ export class RouteConsumer {
       } catch (e) {
         await this.deadLetterFrame(id, fields, e as Error);
         this.advance(id);
+        this.pendingAck.push(id);
         continue;
       }
-      for (const rec of records) {
-        if (rec.origin === this.o.nodeId && this.o.skipOwnOrigin !== false) {
-          this.s.skippedOwn++;
-          continue;
+      if (records.length) {
+        const first = records[0]!;
+        if (first.origin === this.o.nodeId && skipOwn) {
+          this.s.skippedOwn += records.length;
+        } else {
+          const key = DedupeWindow.key(first.origin, first.epoch);
+          for (const rec of records) {
+            if (this.window.seenKey(key, rec.seq)) {
+              this.s.duplicates++;
+              continue;
+            }
+            // Synchronous apply callbacks (the common case) cost no await per record.
+            const pending = this.applyOnce(rec);
+            if (pending) await pending;
+            this.window.markAppliedKey(key, rec.seq);
+          }
         }
-        if (this.window.seen(rec.origin, rec.epoch, rec.seq)) {
-          this.s.duplicates++;
-          continue;
-        }
-        await this.applyWithRetry(rec);
-        this.window.markApplied(rec.origin, rec.epoch, rec.seq);
       }
       this.advance(id);
+      this.pendingAck.push(id);
     }
     if (trimmed.length) this.reportTrimmed(trimmed);
     this.s.batches++;
-    // The commit (state + XACK) is chained, not awaited: the next XREADGROUP goes out while it
-    // travels, which keeps a Redis round trip off the delivery path. Commits stay ordered (one
-    // in flight); the in-memory window already knows these records, so anything re-read before
-    // the commit lands is skipped as a duplicate. close() waits for the chain.
+    this.scheduleCommit();
+  }
+
+  /**
+   * Applies one record. Returns undefined when it was applied synchronously, else a promise
+   * that settles once it was applied (with retries) or dead-lettered.
+   */
+  private applyOnce(rec: RoutedRecord): Promise<void> | undefined {
+    let r: Promise<void> | void;
+    try {
+      r = this.o.apply(rec);
+    } catch (e) {
+      return this.applyWithRetry(rec, 1, e);
+    }
+    if (r && typeof (r as Promise<void>).then === "function") {
+      return (r as Promise<void>).then(
+        () => this.applied(rec),
+        (e: unknown) => this.applyWithRetry(rec, 1, e),
+      );
+    }
+    this.applied(rec);
+    return undefined;
+  }
+
+  private applied(rec: RoutedRecord): void {
+    this.s.applied++;
+    this.s.lastLagMs = Date.now() - rec.sentAt;
+  }
+
+  /**
+   * Group commit (state + XACK): at most one in flight, never awaited by the read loop (the next
+   * XREADGROUP goes out while it travels). Commits stay ordered; the in-memory window already
+   * knows the records, so anything re-read before the commit lands is skipped as a duplicate.
+   * The state is taken when the commit is sent, so it covers every acknowledged entry.
+   */
+  private scheduleCommit(): void {
+    if (this.commitTimer || this.commitRunning || !this.pendingAck.length) return;
+    const delay = this.o.commitDelayMs ?? 5;
+    this.commitTimer = setTimeout(() => {
+      this.commitTimer = null;
+      this.runCommit();
+    }, delay);
+  }
+
+  private runCommit(): Promise<void> {
+    if (this.commitRunning || !this.pendingAck.length) return this.commitChain;
+    const ackIds = this.pendingAck;
+    this.pendingAck = [];
     const state = { lastId: this.lastId, window: this.window.snapshot() };
-    this.commitChain = this.commitChain.then(() => this.commit(state, ackIds)).catch((e: Error) => {
-      this.needRecover = true;
-      this.o.onEvent?.({ type: "error", error: `commit failed: ${e.message}`, connection: isConnectionError(e) });
-    });
+    this.commitRunning = true;
+    this.commitChain = this.commit(state, ackIds)
+      .catch((e: Error) => {
+        this.needRecover = true;
+        this.o.onEvent?.({ type: "error", error: `commit failed: ${e.message}`, connection: isConnectionError(e) });
+      })
+      .finally(() => {
+        this.commitRunning = false;
+        if (this.stateName === "running") this.scheduleCommit();
+      });
+    return this.commitChain;
+  }
+
+  /** Sends every pending commit now and waits for them (close()). */
+  private async flushCommits(): Promise<void> {
+    if (this.commitTimer) clearTimeout(this.commitTimer);
+    this.commitTimer = null;
+    for (let i = 0; i < 3 && (this.commitRunning || this.pendingAck.length); i++) {
+      await this.commitChain;
+      await this.runCommit();
+    }
   }
 
   private advance(id: string): void {
     if (compareStreamIds(id, this.lastId) > 0) this.lastId = id;
   }
 
-  private async applyWithRetry(rec: RoutedRecord): Promise<void> {
+  /** Retries a record whose first attempt failed with `firstError`; dead-letters it after maxAttempts. */
+  private async applyWithRetry(rec: RoutedRecord, failed: number, firstError: unknown): Promise<void> {
     const max = Math.max(1, this.o.maxAttempts ?? 5);
     let delay = this.o.retryDelayMs ?? 20;
-    for (let attempt = 1; ; attempt++) {
+    let err = firstError;
+    for (let attempt = failed; ; attempt++) {
+      const error = (err as Error)?.message ?? String(err);
+      if (attempt >= max) {
+        await this.deadLetterRecord(rec, error, attempt);
+        return;
+      }
+      this.o.onEvent?.({ type: "apply-failed", streamId: rec.streamId, index: rec.index, error, attempt });
+      await sleep(delay);
+      delay = Math.min(delay * 2, 2000);
       try {
         await this.o.apply(rec);
-        this.s.applied++;
-        this.s.lastLagMs = Date.now() - rec.sentAt;
+        this.applied(rec);
         return;
       } catch (e) {
-        const error = (e as Error)?.message ?? String(e);
-        if (attempt >= max) {
-          await this.deadLetterRecord(rec, error, attempt);
-          return;
-        }
-        this.o.onEvent?.({ type: "apply-failed", streamId: rec.streamId, index: rec.index, error, attempt });
-        await sleep(delay);
-        delay = Math.min(delay * 2, 2000);
+        err = e;
       }
     }
   }

@@ -46,13 +46,19 @@ export class DedupeWindow {
     }
   }
 
-  private static key(origin: string, epoch: string): string {
+  /** The window's key of one producer incarnation (compute once per frame, use with seenKey/markAppliedKey). */
+  static key(origin: string, epoch: string): string {
     return `${origin}/${epoch}`;
   }
 
   /** True when this record was already applied (or is too old to tell: see class comment). */
   seen(origin: string, epoch: string, seq: number): boolean {
-    const st = this.origins.get(DedupeWindow.key(origin, epoch));
+    return this.seenKey(DedupeWindow.key(origin, epoch), seq);
+  }
+
+  /** seen() with a precomputed key (DedupeWindow.key). */
+  seenKey(key: string, seq: number): boolean {
+    const st = this.origins.get(key);
     if (!st || seq > st.high) return false;
     if (seq <= st.high - this.maxGapSpan) return true;
     return !st.gaps.has(seq);
@@ -60,7 +66,11 @@ export class DedupeWindow {
 
   /** Records that this record was applied. */
   markApplied(origin: string, epoch: string, seq: number): void {
-    const key = DedupeWindow.key(origin, epoch);
+    this.markAppliedKey(DedupeWindow.key(origin, epoch), seq);
+  }
+
+  /** markApplied() with a precomputed key (DedupeWindow.key). */
+  markAppliedKey(key: string, seq: number): void {
     let st = this.origins.get(key);
     if (!st) {
       // First record seen of an incarnation: nothing below it is expected (a consumer that
@@ -70,6 +80,10 @@ export class DedupeWindow {
       this.evictOrigins();
     }
     st.seenAt = ++this.clock;
+    if (seq === st.high + 1 && st.gaps.size === 0) {
+      st.high = seq; // the usual case: the next record of a contiguous run
+      return;
+    }
     if (seq > st.high) {
       const from = Math.max(st.high + 1, seq - this.maxGaps, seq - this.maxGapSpan + 1, 1);
       for (let s = from; s < seq; s++) st.gaps.add(s);

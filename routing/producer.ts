@@ -2,9 +2,9 @@
  * RouteProducer: forwards a node's local writes (stream messages, variable writes) of shared
  * files to their Redis streams.
  *
- * - Auto-batching: every record sent for one file within the same tick (and while the
- *   previous frame of that file is in flight) goes into one frame = one XADD, bounded by
- *   `maxFrameRecords`/`maxFrameBytes`.
+ * - Batching only under load (Nagle off): a record sent for an idle file is written to Redis at
+ *   once; every record sent while the previous frame of that file is in flight goes into the
+ *   next frame = one XADD, bounded by `maxFrameRecords`/`maxFrameBytes`.
  * - Per-file order: at most one frame per file is in flight; a frame that failed is resent
  *   unchanged (same origin, epoch, seqs) before anything newer, so the stream holds records
  *   in send order, possibly with duplicates that consumers drop by (origin, epoch, seq).
@@ -105,6 +105,8 @@ export class RouteProducer {
   private readonly client: RedisClient;
   private readonly ownsClient: boolean;
   private readonly files = new Map<string, FileState>();
+  /** tenantId → fileId → state: the per-record lookup. */
+  private readonly byTenant = new Map<string, Map<string, FileState>>();
   private readonly opts: Required<Pick<RouteProducerOptions, "maxFrameRecords" | "maxFrameBytes" | "maxPayloadBytes" | "maxBacklogRecords" | "maxBacklogBytes">>;
   private healthy = true;
   private closed = false;
@@ -213,13 +215,10 @@ export class RouteProducer {
     st.enqueued++;
     this.s.backlogRecords++;
     this.s.backlogBytes += size;
-    if (!st.scheduled && !st.inflight) {
-      st.scheduled = true;
-      queueMicrotask(() => {
-        st.scheduled = false;
-        this.pump(st);
-      });
-    }
+    // Nagle off: an idle file sends at once (a frame of one record, no timer, no tick of delay);
+    // while its frame is in flight, records queue and go together in the next frame as soon as
+    // the reply is back, so batching grows exactly with load.
+    if (!st.inflight && !st.scheduled) this.pump(st);
   }
 
   /** Resolves once every record sent so far is in Redis (or was dropped as non-durable). */
@@ -256,6 +255,9 @@ export class RouteProducer {
   }
 
   private state(file: FileRef): FileState {
+    // Hot path (once per record): two map lookups, no key building, no id validation.
+    const hit = this.byTenant.get(file.tenantId)?.get(file.fileId);
+    if (hit) return hit;
     const k = fileKeys(file);
     let st = this.files.get(k.stream);
     if (!st) {
@@ -278,6 +280,9 @@ export class RouteProducer {
       };
       this.files.set(k.stream, st);
     }
+    let files = this.byTenant.get(file.tenantId);
+    if (!files) this.byTenant.set(file.tenantId, (files = new Map()));
+    files.set(file.fileId, st);
     return st;
   }
 

@@ -116,7 +116,9 @@ switch (t.role) {
     break;
   }
   case "raw-send": {
-    const r = new Redis(t.redisUrl, { enableAutoPipelining: true });
+    // Latency: a plain client (each XADD written at once, what a developer writes by hand).
+    // Throughput: auto-pipelining, the fastest way to push one entry per message.
+    const r = new Redis(t.redisUrl, { enableAutoPipelining: t.mode === "throughput" });
     const key = `raw:${t.file.fileId}`;
     let pending: Promise<unknown>[] = [];
     await send(

@@ -1,3 +1,4 @@
+import { Packr } from "msgpackr";
 import { describe, expect, it } from "vitest";
 import {
   DedupeWindow, HybridLogicalClock, VariableMerger, compareStamps, compareStreamIds, decodeFrame, encodeBody, fileKeys,
@@ -48,6 +49,31 @@ describe("frames", () => {
     }
     expect(isRoutingError(err, "ROUTE_BAD_ENTRY")).toBe(true);
     expect(() => decodeFrame("1-2", [Buffer.from("v"), Buffer.from("9")])).toThrow(/unsupported format version/);
+  });
+
+  it("encode the same MessagePack bytes as msgpackr and decode other valid encodings too", () => {
+    const packr = new Packr({ useRecords: false, mapsAsObjects: false, variableMapSize: true });
+    const recs = [];
+    for (const len of [0, 1, 255, 256, 65535, 65536]) {
+      for (const nl of [0, 5, 31, 32, 300]) {
+        recs.push({ kind: "message" as const, name: "é".repeat(nl >> 1) + "x".repeat(nl & 1), payload: Buffer.alloc(len, 7) });
+        recs.push({ kind: "variable" as const, name: "n".repeat(nl), payload: Buffer.alloc(len, 3), hlc: { wallMs: [0, 200, 70_000, 1_700_000_000_123][nl % 4]!, counter: [0, 128, 2 ** 33][len % 3]!, nodeId: "o" } });
+      }
+    }
+    for (const set of [recs.slice(0, 1), recs.slice(0, 15), recs.slice(0, 16), recs]) {
+      const ours = encodeBody(set);
+      const ref = Buffer.from(packr.pack(set.map((r) => (r.kind === "variable" ? [1, r.name, r.payload, r.hlc!.wallMs, r.hlc!.counter] : [0, r.name, r.payload]))));
+      expect(ours.equals(ref)).toBe(true);
+      const back = decodeFrame("1-1", frameFields({ origin: "o", epoch: "e", firstSeq: 7, count: set.length, sentAt: 3 }, ours).map((f) => Buffer.from(f)));
+      expect(back.map((r) => [r.kind, r.name, Buffer.from(r.payload).toString("hex"), r.hlc?.wallMs, r.hlc?.counter, r.seq])).toEqual(
+        set.map((r, i) => [r.kind, r.name, Buffer.from(r.payload).toString("hex"), r.hlc?.wallMs, r.hlc?.counter, 7 + i]),
+      );
+    }
+    // Another implementation may use uint64 for the wall clock and str8 for a short name.
+    const other = Buffer.from("91" + "95" + "01" + "d90178" + "c40161" + "cf0000018bcfe56800" + "03", "hex");
+    const [rec] = decodeFrame("2-1", frameFields({ origin: "o", epoch: "e", firstSeq: 1, count: 1, sentAt: 0 }, other).map((f) => Buffer.from(f)));
+    expect(rec!.hlc).toEqual({ wallMs: 1_700_000_000_000, counter: 3, nodeId: "o" });
+    expect(rec!.name).toBe("x");
   });
 
   it("stream ids compare numerically", () => {
