@@ -143,7 +143,7 @@ export async function getNodeRoutingConfig(node: AuthenticatedNode): Promise<Rou
     await Promise.all(
       everyNode(admin).map(async (n) => {
         const current = (await n.call("ACL", ["GETUSER", username])) as unknown[] | null;
-        if (current && aclUserMatches(current, want, node.tenantId)) return;
+        if (current && aclUserMatches(current, want, node.tenantId, rules)) return;
         await n.call("ACL", ["SETUSER", username, ...rules]);
         await aclSave(n);
       }),
@@ -173,13 +173,16 @@ async function aclSave(n: RedisClient): Promise<void> {
 }
 
 /** ACL GETUSER reply (flat [name, value, ...]): enabled, has our password, our key pattern. */
-function aclUserMatches(reply: unknown[], passwordSha: string, tenantId: string): boolean {
+function aclUserMatches(reply: unknown[], passwordSha: string, tenantId: string, rules: string[]): boolean {
   const m = new Map<string, unknown>();
   for (let i = 0; i + 1 < reply.length; i += 2) m.set(String(reply[i]), reply[i + 1]);
   const flags = (m.get("flags") as unknown[] | undefined)?.map(String) ?? [];
   const passwords = (m.get("passwords") as unknown[] | undefined)?.map(String) ?? [];
   const keys = String(m.get("keys") ?? "");
-  return flags.includes("on") && passwords.length === 1 && passwords[0] === passwordSha && keys === `~commy:{t:${tenantId}:*` && String(m.get("commands") ?? "").includes("+@stream");
+  // Every granted command still granted (the rules grow with new routing features).
+  const commands = ` ${String(m.get("commands") ?? "")} `;
+  const granted = rules.filter((r) => r.startsWith("+")).every((r) => commands.includes(` ${r} `));
+  return flags.includes("on") && passwords.length === 1 && passwords[0] === passwordSha && keys === `~commy:{t:${tenantId}:*` && granted;
 }
 
 /**
