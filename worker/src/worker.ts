@@ -776,7 +776,12 @@ export class Worker extends EventEmitter<{ revoked: []; fatal: [Error] }> {
     const attachment: Attachment = { id: attachmentId, session, file, path: attachPath, side: req.side, readOnly, transport, reason, preference, since: new Date() };
     if (req.group !== undefined) attachment.groupKey = this.joinGroup(file, p, req.group);
     this.attachments.set(attachment.id, attachment);
-    this.routing?.attach(file, { id: attachment.id, side: req.side, preference });
+    try {
+      this.routing?.attach(file, { id: attachment.id, side: req.side, preference });
+    } catch (e) {
+      // The local attachment works regardless; the file is just not bridged (logged, visible as no route).
+      this.log.error({ file: file.name, err: (e as Error).message }, "cannot route this file to other hosts");
+    }
     session.attachments.add(attachment.id);
     this.updateAttachmentGauge();
     const ticket = randomBytes(16).toString("base64url");
