@@ -3,8 +3,9 @@
  * start the app this way, after `next build`).
  *
  * One `node:http` server. The REST API (`/api/v1/*`, every route of REST_ROUTES) and the worker
- * endpoints (`/api/worker/*`) are answered directly by their handlers — the same functions the
- * Next.js route files export, with the same authentication, validation, errors and audit — which
+ * endpoints (`/api/worker/*`) are answered directly by their handlers — the functions the
+ * Next.js route files export, taken from Next.js's own build (one instance of every module in
+ * the process), with the same authentication, validation, errors and audit — which
  * skips Next.js's per-request app-route pipeline (the B6 bottleneck: see docs/BENCHMARKS.md).
  * Everything else (the UI, `/api/trpc`, `/api/auth`, `/api/v1/openapi.json`, `/api/v1/ping`,
  * unknown paths and methods) goes to Next.js's own request handler, unchanged.
@@ -44,12 +45,14 @@ async function serve(): Promise<void> {
   // any of our modules reads process.env.
   await app.prepare();
 
-  const { DirectRoutes, addRestRoutes, addWorkerRoutes } = await import("~/server/http/direct-routes");
+  const { DirectRoutes, addRestRoutes, addWorkerRoutes, compiledRouteLoader } = await import("~/server/http/direct-routes");
   const { createAppListener } = await import("~/server/http/listener");
+  // Only the declarations (method, path) are read from here; the handlers come from the build.
   const { REST_ROUTES } = await import("~/server/rest/routes");
+  const load = compiledRouteLoader(path.join(root, process.env.NEXT_DIST_DIR || ".next"));
   const table = new DirectRoutes();
-  addRestRoutes(table, REST_ROUTES);
-  await addWorkerRoutes(table, path.join(root, "src", "app"));
+  await addRestRoutes(table, REST_ROUTES, load);
+  await addWorkerRoutes(table, path.join(root, "src", "app"), load);
 
   const server = createServer(createAppListener(table, handleNext));
   await new Promise<void>((resolve, reject) => {

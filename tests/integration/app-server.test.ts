@@ -12,7 +12,7 @@ import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import * as filesRoute from "~/app/api/v1/files/route";
 import { db } from "~/server/db";
-import { DirectRoutes, REST_BASE, addRestRoutes, addWorkerRoutes } from "~/server/http/direct-routes";
+import { DirectRoutes, REST_BASE, addRestRoutes, addWorkerRoutes, sourceRouteLoader } from "~/server/http/direct-routes";
 import { createAppListener } from "~/server/http/listener";
 import { negotiateEncoding } from "~/server/http/node-adapter";
 import { MAX_BODY_BYTES } from "~/server/rest/body";
@@ -32,8 +32,10 @@ const table = new DirectRoutes();
 const stream = { release: () => undefined as void, cancelled: Promise.resolve() as Promise<void> };
 
 beforeAll(async () => {
-  addRestRoutes(table, REST_ROUTES);
-  await addWorkerRoutes(table, path.join(process.cwd(), "src", "app"));
+  // Without a build here: the route files' sources (server.ts loads the same files from the build).
+  const load = sourceRouteLoader(path.join(process.cwd(), "src", "app"));
+  await addRestRoutes(table, REST_ROUTES, load);
+  await addWorkerRoutes(table, path.join(process.cwd(), "src", "app"), load);
   // A streaming route: sends "first\n", then waits until the test has received it.
   table.add("GET", "/api/test-stream", () => {
     let release!: () => void;

@@ -2,16 +2,18 @@
  * The routes the Commy server (`server.ts`) answers itself, without Next.js's app-route
  * pipeline: every REST route of `REST_ROUTES` (so a route added there is served here with no
  * further step) and the worker endpoints under `/api/worker`. They run the very handlers the
- * Next.js route files export — same authentication, validation, errors, audit — and the
- * integration tests call; only the HTTP plumbing differs (`node-adapter.ts`).
+ * Next.js route files export — taken from Next.js's build, so the same module instances Next.js
+ * itself runs — with the same authentication, validation, errors, audit; only the HTTP
+ * plumbing differs (`node-adapter.ts`).
  *
  * Anything that does not match exactly (another path or method, HEAD/OPTIONS, a trailing slash,
  * a malformed escape) is left to Next.js, which answers it as before (404, 405, 308 …).
  */
-import { readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { restHandler, type AnyRouteDef, type RouteContext } from "~/server/rest/handler";
+import type { AnyRouteDef, RouteContext } from "~/server/rest/handler";
 
 /** A route handler as the Next.js route files export it. */
 export type WebHandler = (req: Request, context?: RouteContext) => Promise<Response> | Response;
@@ -89,19 +91,65 @@ export class DirectRoutes {
   }
 }
 
-/** Every route of REST_ROUTES, bound as `restHandler` binds them in the route files. */
-export function addRestRoutes(table: DirectRoutes, routes: readonly AnyRouteDef[]): void {
-  for (const route of routes) table.add(route.method, `${REST_BASE}${route.path}`, restHandler(route));
+/**
+ * Where a route's handlers come from: the module exporting GET/POST/… for the route directory
+ * `appDir` (e.g. `api/v1/files/[name]`), or null when there is none (→ Next.js serves it).
+ */
+export type RouteModuleLoader = (appDir: string) => Promise<Record<string, unknown> | null>;
+
+/**
+ * The handlers of Next.js's own build (`<distDir>/server/app/<dir>/route.js`), i.e. the very
+ * module instances Next.js runs for these routes. Serving those (rather than a second copy of
+ * the sources) keeps one instance of every module in the process: one Prisma runtime (its
+ * sentinels such as `Prisma.DbNull` are checked by identity), one API-key cache, one pool.
+ */
+export function compiledRouteLoader(distDir: string): RouteModuleLoader {
+  const require = createRequire(import.meta.url);
+  return async (appDir) => {
+    const file = path.join(distDir, "server", "app", ...appDir.split("/"), "route.js");
+    if (!existsSync(file)) return null;
+    const mod = require(file) as { routeModule?: { ensureUserland?: () => Promise<void>; userland?: Record<string, unknown> } };
+    const routeModule = mod.routeModule;
+    if (!routeModule) return null;
+    await routeModule.ensureUserland?.();
+    return routeModule.userland ?? null;
+  };
+}
+
+/** The source route files (`src/app/<dir>/route.ts`), for tests that run without a build. */
+export function sourceRouteLoader(appRoot: string): RouteModuleLoader {
+  return async (appDir) => {
+    const file = path.join(appRoot, ...appDir.split("/"), "route.ts");
+    if (!existsSync(file)) return null;
+    return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  };
+}
+
+/** `/files/{name}` → `api/v1/files/[name]` (the route file's directory under src/app). */
+const restAppDir = (routePath: string): string => `api/v1${routePath.replace(/\{(\w+)\}/g, "[$1]")}`;
+
+/**
+ * Every route of REST_ROUTES, with the handler its route file exports for that method (so a
+ * route added to REST_ROUTES is served here with no further step). A declared route whose file
+ * or method is missing is left to Next.js (which answers 404/405 for it, as before).
+ */
+export async function addRestRoutes(table: DirectRoutes, routes: readonly AnyRouteDef[], load: RouteModuleLoader): Promise<void> {
+  const modules = new Map<string, Record<string, unknown> | null>();
+  for (const route of routes) {
+    const dir = restAppDir(route.path);
+    if (!modules.has(dir)) modules.set(dir, await load(dir));
+    const handler = modules.get(dir)?.[route.method.toUpperCase()];
+    if (typeof handler === "function") table.add(route.method, `${REST_BASE}${route.path}`, handler as WebHandler);
+  }
 }
 
 /**
- * The worker endpoints: every `route.ts` under `src/app/api/worker` with static segments,
- * imported as they are (their handlers are web-standard and take no route params). New worker
- * endpoints are picked up without touching this file.
+ * The worker endpoints: every `route.ts` under `src/app/api/worker` with static segments (their
+ * handlers take no route params). New worker endpoints are picked up without touching this file.
  */
-export async function addWorkerRoutes(table: DirectRoutes, appDir: string): Promise<void> {
-  const root = path.join(appDir, "api", "worker");
-  const files: string[] = [];
+export async function addWorkerRoutes(table: DirectRoutes, appRoot: string, load: RouteModuleLoader): Promise<void> {
+  const root = path.join(appRoot, "api", "worker");
+  const dirs: string[] = [];
   const walk = (dir: string): void => {
     let entries: string[];
     try {
@@ -112,15 +160,16 @@ export async function addWorkerRoutes(table: DirectRoutes, appDir: string): Prom
     for (const entry of entries.sort()) {
       const full = path.join(dir, entry);
       if (statSync(full).isDirectory()) walk(full);
-      else if (entry === "route.ts") files.push(full);
+      else if (entry === "route.ts") dirs.push(dir);
     }
   };
   walk(root);
-  for (const file of files) {
-    const rel = path.relative(root, path.dirname(file)).split(path.sep).filter(Boolean);
+  for (const dir of dirs) {
+    const rel = path.relative(root, dir).split(path.sep).filter(Boolean);
     // Dynamic or grouped segments would need Next.js's matching rules: leave those to Next.js.
     if (rel.some((s) => s.includes("[") || s.includes("(") || s.startsWith("_") || s.startsWith("@"))) continue;
-    const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    const mod = await load(["api", "worker", ...rel].join("/"));
+    if (!mod) continue;
     for (const method of METHODS) {
       const handler = mod[method];
       if (typeof handler === "function") table.add(method, [WORKER_BASE, ...rel].join("/"), handler as WebHandler);
