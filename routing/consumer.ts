@@ -115,6 +115,8 @@ export class RouteConsumer {
   private pendingAck: string[] = [];
   private commitTimer: NodeJS.Timeout | null = null;
   private commitRunning = false;
+  /** Producer flush time of the last applied record; lastLagMs is computed once per batch from it. */
+  private lastSentAt = 0;
   private readonly s = { applied: 0, duplicates: 0, skippedOwn: 0, deadLettered: 0, trimmed: 0, batches: 0, lastLagMs: 0 };
 
   constructor(private readonly o: RouteConsumerOptions) {
@@ -381,6 +383,7 @@ export class RouteConsumer {
       this.pendingAck.push(id);
     }
     if (trimmed.length) this.reportTrimmed(trimmed);
+    if (this.lastSentAt) this.s.lastLagMs = Date.now() - this.lastSentAt;
     this.s.batches++;
     this.scheduleCommit();
   }
@@ -408,7 +411,7 @@ export class RouteConsumer {
 
   private applied(rec: RoutedRecord): void {
     this.s.applied++;
-    this.s.lastLagMs = Date.now() - rec.sentAt;
+    this.lastSentAt = rec.sentAt;
   }
 
   /**

@@ -297,7 +297,13 @@ export class RouteProducer {
       bytes += size;
       n++;
     }
-    const records = st.queue.splice(0, n);
+    let records: RouteRecordInput[];
+    if (n === st.queue.length) {
+      records = st.queue; // the whole queue: hand the array over instead of copying it
+      st.queue = [];
+    } else {
+      records = st.queue.splice(0, n);
+    }
     st.queueBytes -= bytes;
     const firstSeq = st.nextSeq;
     st.nextSeq += n;
