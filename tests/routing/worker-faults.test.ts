@@ -159,8 +159,8 @@ describe("routing workers under faults", () => {
     await Promise.all([localSub.kill(), remoteSub.kill(), pub.kill()]);
   });
 
-  it("Redis restart with AOF: routing resumes (credentials provisioned again, groups kept)", async () => {
-    const f = await env.file({ kind: "STREAM" });
+  it("Redis restart with AOF: routing resumes (credentials and groups kept)", async () => {
+    const f = await env.file({ kind: "STREAM", durability: "DURABLE" });
     const [sub, pub] = await Promise.all([env.client(b), env.client(a)]);
     await sub.open(f.name, "consumer");
     await sub.subscribe();
@@ -169,6 +169,7 @@ describe("routing workers under faults", () => {
     await pub.publish("r", 0, 100);
     await until("100 before the restart", async () => (await sub.received()).length >= 100);
     await env.redis!.restart();
+    await until("A reconnected", async () => (await health(a)).routing?.redisUp === true);
     await pub.publish("r", 100, 100);
     await waitReceived(sub, 200, "200 after the restart", [a, b]);
     exactlyOnce(await sub.received(), "r", 200);

@@ -337,12 +337,18 @@ class FileRoute {
       const c = this.consumer;
       if (!c) return;
       try {
-        await c.start();
+        // A start that hangs (a Cluster client that never settles) is abandoned and retried.
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          c.start(),
+          new Promise((_, reject) => (timer = setTimeout(() => reject(new Error("consumer start timed out")), 15_000))),
+        ]).finally(() => clearTimeout(timer));
         this.consumerReady = true;
         void this.bridge.announce(this);
         return;
       } catch (e) {
         this.bridge.o.log.debug({ file: this.file.name, err: (e as Error).message }, "routing consumer cannot start yet");
+        void c.close(100).catch(() => undefined);
         if (this.closed) return;
         await new Promise((r) => setTimeout(r, delay));
         // A failed start leaves the consumer unusable: build a fresh one with the same options.
