@@ -219,12 +219,12 @@ const r1 = (x: number): number => Math.round(x * 10) / 10;
 const r2 = (x: number): number => Math.round(x * 100) / 100;
 const summary = (ms: Measurement[]) => ({ rps: median(ms.map((m) => m.rps)), p50: median(ms.map((m) => m.p50)), p99: median(ms.map((m) => m.p99)) });
 
-function logRound(label: string, m: Measurement): void {
+function logRound(label: string, m: Measurement, allowEmpty = false): void {
   log(`${label.padEnd(16)} ${m.rps.toFixed(0).padStart(6)} req/s  p50 ${m.p50} ms  p99 ${m.p99} ms  (${m.requests} requests, ${m.non2xx} non-2xx, ${m.errors} errors, load ${m.load.toFixed(1)})`);
   // A non-2xx answer means we measured the wrong thing (e.g. a broken key): stop. Timeouts
   // and connection errors are a property of the load: record them.
   if (m.non2xx > 0) throw new Error(`${label}: ${m.non2xx} non-2xx answers — the measurement is not of successful requests`);
-  if (m.requests === 0) throw new Error(`${label}: no request completed in the measurement (machine overloaded?)`);
+  if (m.requests === 0 && !allowEmpty) throw new Error(`${label}: no request completed in the measurement (machine overloaded?)`);
 }
 
 async function main(): Promise<void> {
@@ -320,11 +320,14 @@ async function main(): Promise<void> {
     for (let round = 1; round <= ROUNDS; round++) {
       const m = await measure(filesUrl, auth, SECONDS);
       loaded.push(m);
-      logRound(`B7 round ${round} files`, m);
+      // Under B7 an empty round is a result (the app drowned in heartbeats), not a broken setup.
+      logRound(`B7 round ${round} files`, m, true);
     }
     heartbeats = await hb.stop();
     log(`heartbeats: ${heartbeats.ok} ok, ${heartbeats.failed} failed (${JSON.stringify(heartbeats.statuses)}), ${heartbeats.rps.toFixed(0)}/s, p50 ${r1(heartbeats.p50)} ms, p99 ${r1(heartbeats.p99)} ms`);
-    if (heartbeats.failed > 0) throw new Error(`${heartbeats.failed} heartbeats failed: ${JSON.stringify(heartbeats.statuses)}`);
+    if (Object.keys(heartbeats.statuses).some((s) => s !== "200" && s !== "error")) {
+      throw new Error(`heartbeats answered other than 200: ${JSON.stringify(heartbeats.statuses)}`);
+    }
   }
 
   const f = summary(files);
