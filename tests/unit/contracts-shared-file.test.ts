@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { estimateSize } from "../../native/lib/options";
 import { decodeCursor, encodeCursor, ZPageQuery, zodFieldErrors } from "~/server/contracts/common";
 import { nodeHealth } from "~/server/contracts/node";
 import {
@@ -135,11 +136,24 @@ describe("shared-file request model", () => {
     expect(ZSharedFileCreate.safeParse({ ...input, maxSizeBytes: need - 1 }).success).toBe(false);
   });
 
-  it("computes layout sizes as native/src/format.h does", () => {
-    // Header 4096 + directory align64(1 × 64) + slot: control 64 + 2 × align64(8 + 64) = 128 each.
-    expect(requiredBytes({ type: "variables", slots: [{ name: "v", maxSize: 64 }] })).toBe(4096 + 64 + 64 + 2 * 128);
-    // Header 4096 + consumer table align64(128 + 2 × 64) + 4 × align8(16 + 10).
-    expect(requiredBytes({ type: "stream", messageMaxSize: 10, capacity: 4, overflow: "refuse", maxConsumers: 2 })).toBe(4096 + 256 + 4 * 32);
+  it("computes layout sizes as the native module does (format v2, whole pages)", () => {
+    // Header 4096 + directory align64(1 × 64) + slot: control 128 + 2 × align64(64) = 384, in pages.
+    expect(requiredBytes({ type: "variables", slots: [{ name: "v", maxSize: 64 }] })).toBe(8192);
+    const layouts = [
+      { type: "variables" as const, slots: [{ name: "v", maxSize: 64 }] },
+      { type: "variables" as const, slots: Array.from({ length: 37 }, (_, i) => ({ name: `s${i}`, maxSize: 1 + i * 97 })) },
+      { type: "variables" as const, slots: [{ name: "big", maxSize: 1 << 20 }, { name: "tiny", maxSize: 1 }] },
+      { type: "stream" as const, messageMaxSize: 10, capacity: 4, overflow: "refuse" as const, maxConsumers: 2 },
+      { type: "stream" as const, messageMaxSize: 1000, capacity: 4096, overflow: "overwrite" as const, maxConsumers: 16 },
+      { type: "stream" as const, messageMaxSize: 64, capacity: 1 << 16, overflow: "refuse" as const, maxConsumers: 256 },
+    ];
+    for (const layout of layouts) {
+      const native =
+        layout.type === "variables"
+          ? estimateSize({ kind: "variables", slots: layout.slots })
+          : estimateSize({ kind: "stream", messageMaxSize: layout.messageMaxSize, capacity: layout.capacity, maxConsumers: layout.maxConsumers });
+      expect(requiredBytes(layout), JSON.stringify(layout).slice(0, 80)).toBe(native);
+    }
   });
 
   it("enforces the format's limits on layouts", () => {

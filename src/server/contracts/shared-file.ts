@@ -102,7 +102,7 @@ export const OVERFLOW_POLICIES = ["overwrite", "refuse"] as const;
 export const SHARED_FILE_FORMAT = {
   headerSize: 4096,
   cacheLine: 64,
-  variables: { dirEntrySize: 64, controlSize: 64, bufferHeader: 8, maxNameLen: 40, maxValueSize: 16 << 20, maxSlots: 65_536 },
+  variables: { dirEntrySize: 64, controlSize: 128, bufferHeader: 0, maxNameLen: 40, maxValueSize: 16 << 20, maxSlots: 65_536 },
   stream: { slotHeader: 16, minCapacity: 2, maxCapacity: 1 << 24, maxMessageSize: 1 << 20, consumerTableOffset: 128, consumerSize: 64, maxConsumers: 256 },
 } as const;
 
@@ -182,8 +182,9 @@ export type TLayout = z.infer<typeof ZLayout>;
 const alignUp = (v: number, a: number): number => Math.ceil(v / a) * a;
 
 /**
- * Bytes the native format needs for `layout` (header + region), computed exactly as
- * `native/src/format.h` lays it out (and `src/server/contracts/worker.ts` reads it back).
+ * Bytes the native format (version 2) needs for `layout`: header + region, rounded up to whole
+ * pages as the file is, computed exactly as `native/src/format.h` lays it out (a unit test
+ * checks it against the native module's own estimate).
  */
 export function requiredBytes(layout: TLayout): number {
   const f = SHARED_FILE_FORMAT;
@@ -192,10 +193,10 @@ export function requiredBytes(layout: TLayout): number {
     for (const slot of layout.slots) {
       bytes += f.variables.controlSize + 2 * alignUp(f.variables.bufferHeader + slot.maxSize, f.cacheLine);
     }
-    return bytes;
+    return alignUp(bytes, f.headerSize);
   }
   const ringOffset = alignUp(f.stream.consumerTableOffset + layout.maxConsumers * f.stream.consumerSize, f.cacheLine);
-  return f.headerSize + ringOffset + layout.capacity * alignUp(f.stream.slotHeader + layout.messageMaxSize, 8);
+  return alignUp(f.headerSize + ringOffset + layout.capacity * alignUp(f.stream.slotHeader + layout.messageMaxSize, 8), f.headerSize);
 }
 
 // ---------------------------------------------------------------------------
