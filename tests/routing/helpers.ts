@@ -102,7 +102,10 @@ export interface LogLine { o: string; e: string; s: number; k: string; n: string
 
 export function readLog(file: string): LogLine[] {
   if (!existsSync(file)) return [];
-  return readFileSync(file, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as LogLine);
+  // Only complete lines: a node may be appending the next one while we read.
+  const lines = readFileSync(file, "utf8").split("\n");
+  lines.pop(); // "" after the last newline, or a line still being written
+  return lines.filter(Boolean).map((l) => JSON.parse(l) as LogLine);
 }
 
 /** Polls until `check` holds. Not a timed assertion: the timeout only bounds a hang. */
