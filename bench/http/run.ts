@@ -521,6 +521,11 @@ Notes:
 - B7's nodes are real: each joined with a one-time join token (\`exchangeJoinToken\`) and sends
   \`POST /api/worker/heartbeat\` with its own \`Authorization: Node <credential>\` (node lookup,
   settings, one UPDATE each). The extra files are copies of the service-made ones under new names.
+- B7: when \`B7-hb-rps\` is below the offered rate (1,000 nodes / 5 s = 200/s) the app could not keep
+  up with the heartbeats and they queued. Each heartbeat costs three Prisma queries (node by
+  credential hash, active settings, UPDATE of the node) on the JS query engine; the REST read
+  costs one prepared \`pg\` query. The lever is the heartbeat path (one statement on the plain
+  \`pg\` pool, settings cached by version), not the REST path.
 ${end}`;
   let text = existsSync(doc) ? readFileSync(doc, "utf8") : "# Benchmarks\n\nRecorded by `npm run bench`. Each suite owns its section.\n";
   const i = text.indexOf(start);
