@@ -104,6 +104,25 @@ describe("routing", () => {
     }
   });
 
+  it("sees the client's address as Next.js does when no proxy set x-forwarded-for (audit log, per-IP limits)", async () => {
+    const requestId = uniqueName("req");
+    const res = await new Promise<number>((resolve, reject) => {
+      const req = http.request(`${base}/api/v1/files`, { headers: { authorization: "Bearer cmy_nosuchkey1_" + "x".repeat(43), "x-request-id": requestId } }, (r) => {
+        r.resume();
+        r.on("end", () => resolve(r.statusCode!));
+      });
+      req.on("error", reject);
+      req.end();
+    });
+    expect(res).toBe(401);
+    const event = await db.auditEvent.findFirst({ where: { requestId, action: "apikey.auth_failed" } });
+    expect(event?.ip).toBe("127.0.0.1");
+    // A proxy's header wins.
+    const proxied = await send("GET", "/api/v1/files", { authorization: "Bearer cmy_nosuchkey2_" + "x".repeat(43), "x-request-id": `${requestId}-p`, "x-forwarded-for": "203.0.113.7" });
+    expect(proxied.status).toBe(401);
+    expect((await db.auditEvent.findFirst({ where: { requestId: `${requestId}-p` } }))?.ip).toBe("203.0.113.7");
+  });
+
   it("serves the worker endpoints directly", async () => {
     expect(table.match("POST", "/api/worker/heartbeat")).not.toBeNull();
     const res = await send("POST", "/api/worker/heartbeat", { "content-type": "application/json" }, "{}");

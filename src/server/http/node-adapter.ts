@@ -21,7 +21,13 @@ export function requestUrl(req: IncomingMessage): string {
   return `${proto}://${host}${req.url ?? "/"}`;
 }
 
-/** A web `Request` over the incoming message; the body (if any) is streamed, not read ahead. */
+/**
+ * A web `Request` over the incoming message; the body (if any) is streamed, not read ahead.
+ *
+ * Like Next.js's server, it fills in the `x-forwarded-*` headers a proxy did not set — above all
+ * `x-forwarded-for` from the socket's peer address — so handlers see the same client IP on both
+ * paths (the audit log records it, and failed API-key attempts are rate-limited per IP).
+ */
 export function toWebRequest(req: IncomingMessage, signal?: AbortSignal): Request {
   const headers = new Headers();
   const raw = req.rawHeaders;
@@ -31,6 +37,11 @@ export function toWebRequest(req: IncomingMessage, signal?: AbortSignal): Reques
     if (name.charCodeAt(0) === 58) continue;
     headers.append(name, raw[i + 1]!);
   }
+  const https = req.headers["x-forwarded-proto"] ? req.headers["x-forwarded-proto"] === "https" : Boolean((req.socket as { encrypted?: boolean }).encrypted);
+  if (!headers.has("x-forwarded-host") && req.headers.host) headers.set("x-forwarded-host", req.headers.host);
+  if (!headers.has("x-forwarded-port")) headers.set("x-forwarded-port", String(req.socket.localPort ?? (https ? 443 : 80)));
+  if (!headers.has("x-forwarded-proto")) headers.set("x-forwarded-proto", https ? "https" : "http");
+  if (!headers.has("x-forwarded-for") && req.socket.remoteAddress) headers.set("x-forwarded-for", req.socket.remoteAddress);
   const method = req.method ?? "GET";
   const init: RequestInit & { duplex?: "half" } = { method, headers, signal };
   if (!BODYLESS.has(method)) {
