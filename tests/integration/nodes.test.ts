@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NODE_HEALTHS } from "~/server/contracts/node";
 import { db } from "~/server/db";
 import { AppError } from "~/server/errors";
+import * as heartbeatRoute from "~/app/api/worker/heartbeat/route";
+import { createJoinToken, drainNode, exchangeJoinToken, updateWorkerSettings } from "~/server/services/node-join";
 import { getNode, listNodes } from "~/server/services/nodes";
 import { createTestTenant, type TestTenant } from "./control-plane-fixtures";
 
@@ -81,5 +83,60 @@ describe("nodes", () => {
   it("needs node:read", async () => {
     const ctx = { ...tenant.owner.ctx, actor: { type: "API_KEY" as const, apiKeyId: "k", tenantId: tenant.tenantId, scopes: ["files:read"], filePatterns: [], label: "k" }, role: null };
     await expect(listNodes(ctx, { limit: 10 })).rejects.toBeInstanceOf(AppError);
+  });
+});
+
+describe("heartbeat", () => {
+  async function joinNode(name: string): Promise<{ nodeId: string; credential: string }> {
+    const token = await createJoinToken(tenant.owner.ctx, { controlPlaneUrl: "http://localhost" });
+    const joined = await exchangeJoinToken(
+      { token: token.token, name, hostname: `${name}.local`, version: "1.0.0", labels: {}, capabilities: { shmBytes: 1 << 30, ipcNamespace: "ipc:1", bootId: `boot-${name}`, platform: "linux", arch: "x64", cpus: 2 } },
+      { requestId: "req-join", ip: "127.0.0.1", userAgent: "vitest" },
+    );
+    return { nodeId: joined.nodeId, credential: joined.credential };
+  }
+  const body = { state: "running", version: "1.2.3", settingsVersion: 0, catalogueEtag: null, stats: { sessions: 0, attachments: 0, mappedBytes: 0 } };
+  function beat(credential: string | null, payload: unknown = body): Promise<Response> {
+    const headers: Record<string, string> = { "content-type": "application/json" };
+    if (credential) headers.authorization = `Node ${credential}`;
+    return heartbeatRoute.POST(new Request("http://localhost/api/worker/heartbeat", { method: "POST", headers, body: JSON.stringify(payload) }));
+  }
+
+  it("records liveness and the version, copies the active settings' interval and returns its version", async () => {
+    const { nodeId, credential } = await joinNode(`hb-${randomBytes(4).toString("hex")}`);
+    const before = await db.node.findUniqueOrThrow({ where: { id: nodeId } });
+    const res = await beat(credential);
+    expect(res.status).toBe(200);
+    const first = (await res.json()) as { nodeStatus: string; heartbeatIntervalMs: number; settingsVersion: number; serverTime: string };
+    const row = await db.node.findUniqueOrThrow({ where: { id: nodeId } });
+    expect(row.version).toBe("1.2.3");
+    expect(row.lastHeartbeatAt?.toISOString()).toBe(first.serverTime);
+    expect(row.updatedAt.getTime()).toBeGreaterThanOrEqual(before.updatedAt.getTime());
+    expect(first).toMatchObject({ nodeStatus: "ACTIVE", heartbeatIntervalMs: row.heartbeatIntervalMs });
+
+    const saved = await updateWorkerSettings(tenant.owner.ctx, { heartbeatIntervalMs: 7000 });
+    const second = (await (await beat(credential)).json()) as { heartbeatIntervalMs: number; settingsVersion: number };
+    expect(second).toMatchObject({ heartbeatIntervalMs: 7000, settingsVersion: saved.version });
+    expect((await db.node.findUniqueOrThrow({ where: { id: nodeId } })).heartbeatIntervalMs).toBe(7000);
+    expect((await getNode(tenant.owner.ctx, nodeId)).health).toBe("healthy");
+
+    await drainNode(tenant.owner.ctx, { nodeId, drain: true });
+    expect(await (await beat(credential)).json()).toMatchObject({ nodeStatus: "DRAINING" });
+  });
+
+  it("refuses unknown, malformed and revoked credentials with the same errors as the other worker endpoints", async () => {
+    const { nodeId, credential } = await joinNode(`hb-${randomBytes(4).toString("hex")}`);
+    const codeOf = async (res: Response) => [res.status, ((await res.json()) as { error: { code: string } }).error.code];
+    expect(await codeOf(await beat(null))).toEqual([401, "NODE_CREDENTIAL_INVALID"]);
+    expect(await codeOf(await beat("cmn_unknown"))).toEqual([401, "NODE_CREDENTIAL_INVALID"]);
+    // A bad credential wins over a bad body; a good credential with a bad body is a 400.
+    expect(await codeOf(await beat("cmn_unknown", { state: 1 }))).toEqual([401, "NODE_CREDENTIAL_INVALID"]);
+    expect((await beat(credential, { state: 1 })).status).toBe(400);
+
+    await db.node.update({ where: { id: nodeId }, data: { status: "REVOKED", revokedAt: new Date() } });
+    const last = (await db.node.findUniqueOrThrow({ where: { id: nodeId } })).lastHeartbeatAt;
+    expect(await codeOf(await beat(credential))).toEqual([401, "NODE_REVOKED"]);
+    expect(await codeOf(await beat(credential, { state: 1 }))).toEqual([401, "NODE_REVOKED"]);
+    expect((await db.node.findUniqueOrThrow({ where: { id: nodeId } })).lastHeartbeatAt).toEqual(last);
   });
 });

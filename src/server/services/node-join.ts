@@ -30,6 +30,7 @@ import {
   type WorkerSettings,
 } from "~/server/contracts/worker";
 import { db } from "~/server/db";
+import { hotPool } from "~/server/db-hot";
 import { AppError } from "~/server/errors";
 import { logger } from "~/server/logger";
 import { apiKeySecretMatches, parseApiKey } from "./api-key-secret";
@@ -159,9 +160,14 @@ export async function exchangeJoinToken(input: JoinRequest, meta: RequestMeta): 
   });
 }
 
+/** Refuses a missing or malformed credential without touching the database. */
+export function assertNodeCredentialShape(credential: string | null): asserts credential is string {
+  if (!credential || !credential.startsWith("cmn_")) throw new NodeAuthError("NODE_CREDENTIAL_INVALID", "Missing or malformed node credential");
+}
+
 /** Resolves `Authorization: Node <credential>`. Revoked nodes are refused with their own code. */
 export async function authenticateNode(credential: string | null): Promise<AuthenticatedNode> {
-  if (!credential || !credential.startsWith("cmn_")) throw new NodeAuthError("NODE_CREDENTIAL_INVALID", "Missing or malformed node credential");
+  assertNodeCredentialShape(credential);
   const node = await db.node.findUnique({ where: { credentialHash: sha256(credential) }, select: { id: true, tenantId: true, name: true, status: true } });
   if (!node) throw new NodeAuthError("NODE_CREDENTIAL_INVALID", "Unknown node credential");
   if (node.status === "REVOKED") throw new NodeAuthError("NODE_REVOKED", "This node was revoked; join again with a new token");
@@ -172,16 +178,49 @@ export async function authenticateNode(credential: string | null): Promise<Authe
 // Heartbeat, catalogue, settings
 // ---------------------------------------------------------------------------------------------
 
-/** Records liveness (one UPDATE) and tells the worker its status and the current settings version. */
-export async function recordHeartbeat(node: AuthenticatedNode, req: HeartbeatRequest): Promise<HeartbeatResponse> {
-  const settings = await activeSettings(db, node.tenantId);
-  const updated = await db.node.update({
-    where: { id: node.nodeId },
-    // The interval is copied from the active settings so health (age / interval) follows a change.
-    data: { lastHeartbeatAt: new Date(), version: req.version, heartbeatIntervalMs: settings.settings.heartbeatIntervalMs },
-    select: { status: true },
+/** The interval a tenant without settings (or without that field) runs with. */
+const DEFAULT_HEARTBEAT_INTERVAL_MS = WorkerSettingsSchema.parse({}).heartbeatIntervalMs;
+
+/**
+ * The whole heartbeat in one statement: authenticate (credential hash, not revoked), record
+ * liveness and the worker's version, copy the interval of the tenant's active settings (so health
+ * = age / interval follows a settings change) and return the node's status and that settings
+ * version. Both settings subqueries see the statement's one snapshot, so interval and version
+ * always belong to the same settings row. `updatedAt` is set as Prisma's `@updatedAt` would.
+ */
+const HEARTBEAT_SQL = `
+UPDATE "Node" AS n
+SET "lastHeartbeatAt" = $3::timestamp, "updatedAt" = $3::timestamp, "version" = $2,
+    "heartbeatIntervalMs" = COALESCE((
+      SELECT (w."settings"->>'heartbeatIntervalMs')::int FROM "WorkerSettings" AS w
+      WHERE w."tenantId" = n."tenantId" AND w."active" ORDER BY w."version" DESC LIMIT 1), $4)
+WHERE n."credentialHash" = $1 AND n."status" <> 'REVOKED'
+RETURNING n."status"::text AS "status", n."heartbeatIntervalMs" AS "heartbeatIntervalMs",
+  COALESCE((
+    SELECT w."version" FROM "WorkerSettings" AS w
+    WHERE w."tenantId" = n."tenantId" AND w."active" ORDER BY w."version" DESC LIMIT 1), 0) AS "settingsVersion"`;
+
+/**
+ * `POST /api/worker/heartbeat` for a credential: one statement on the hot pool when the node is
+ * known and not revoked; otherwise one more lookup to tell an unknown credential from a revoked
+ * node (the same errors as `authenticateNode`).
+ */
+export async function heartbeatByCredential(credential: string | null, req: HeartbeatRequest): Promise<HeartbeatResponse> {
+  assertNodeCredentialShape(credential);
+  const hash = sha256(credential);
+  const now = new Date();
+  const { rows } = await hotPool().query<{ status: HeartbeatResponse["nodeStatus"]; heartbeatIntervalMs: number; settingsVersion: number }>({
+    name: "commy_node_heartbeat",
+    text: HEARTBEAT_SQL,
+    values: [hash, req.version, now.toISOString(), DEFAULT_HEARTBEAT_INTERVAL_MS],
   });
-  return { nodeStatus: updated.status, heartbeatIntervalMs: settings.settings.heartbeatIntervalMs, settingsVersion: settings.version, serverTime: new Date().toISOString() };
+  const row = rows[0];
+  if (!row) {
+    const found = await hotPool().query<{ status: string }>({ name: "commy_node_status_by_credential", text: `SELECT "status"::text AS "status" FROM "Node" WHERE "credentialHash" = $1`, values: [hash] });
+    if (found.rows[0]?.status === "REVOKED") throw new NodeAuthError("NODE_REVOKED", "This node was revoked; join again with a new token");
+    throw new NodeAuthError("NODE_CREDENTIAL_INVALID", "Unknown node credential");
+  }
+  return { nodeStatus: row.status, heartbeatIntervalMs: row.heartbeatIntervalMs, settingsVersion: row.settingsVersion, serverTime: now.toISOString() };
 }
 
 /**
