@@ -56,84 +56,32 @@ export interface FrameHeader {
   sentAt: number;
 }
 
-/**
- * Encodes the body of a frame. The result is a fresh Buffer (safe to keep and resend).
- * Hand-rolled MessagePack (one size pass, one allocation, no per-record arrays): the bytes are
- * the ones msgpackr produces for the same records (uints above 32 bits as float64).
- */
+/** Encodes the body of a frame. The result is a fresh Buffer (safe to keep and resend). */
 export function encodeBody(records: readonly RouteRecordInput[]): Buffer {
-  const n = records.length;
-  let size = arrayHeaderSize(n);
-  const nameLens = new Array<number>(n);
-  for (let i = 0; i < n; i++) {
+  const arr = new Array<unknown[]>(records.length);
+  for (let i = 0; i < records.length; i++) {
     const r = records[i]!;
-    const nl = r.name.length === 0 ? 0 : Buffer.byteLength(r.name, "utf8");
-    nameLens[i] = nl;
-    const pl = r.payload.byteLength;
-    size += 2 + strHeaderSize(nl) + nl + binHeaderSize(pl) + pl;
-    if (r.kind === "variable") size += uintSize(r.hlc?.wallMs ?? 0) + uintSize(r.hlc?.counter ?? 0);
-  }
-  const buf = Buffer.allocUnsafe(size);
-  let o = writeArrayHeader(buf, 0, n);
-  for (let i = 0; i < n; i++) {
-    const r = records[i]!;
-    const variable = r.kind === "variable";
-    buf[o++] = variable ? 0x95 : 0x93;
-    buf[o++] = variable ? 1 : 0;
-    const nl = nameLens[i]!;
-    o = writeStrHeader(buf, o, nl);
-    if (nl) o += buf.write(r.name, o, nl, "utf8");
-    const pl = r.payload.byteLength;
-    o = writeBinHeader(buf, o, pl);
-    buf.set(r.payload, o);
-    o += pl;
-    if (variable) {
-      o = writeUint(buf, o, r.hlc?.wallMs ?? 0);
-      o = writeUint(buf, o, r.hlc?.counter ?? 0);
+    if (r.kind === "variable") {
+      const wallMs = r.hlc?.wallMs ?? 0;
+      const counter = r.hlc?.counter ?? 0;
+      if (!isStampPart(wallMs) || !isStampPart(counter)) {
+        throw new RoutingError("ROUTE_INVALID_CONFIG", `HLC stamp ${wallMs}.${counter} is not made of non-negative safe integers`);
+      }
+      arr[i] = [1, r.name, r.payload, wallMs, counter];
+    } else {
+      arr[i] = [0, r.name, r.payload];
     }
   }
-  return buf;
+  // pack() returns a view of msgpackr's reusable buffer: copy it (the frame may be resent).
+  return Buffer.from(packr.pack(arr));
 }
 
-function arrayHeaderSize(n: number): number {
-  return n < 16 ? 1 : n < 0x10000 ? 3 : 5;
-}
-function writeArrayHeader(b: Buffer, o: number, n: number): number {
-  if (n < 16) b[o++] = 0x90 | n;
-  else if (n < 0x10000) (b[o++] = 0xdc), b.writeUInt16BE(n, o), (o += 2);
-  else (b[o++] = 0xdd), b.writeUInt32BE(n, o), (o += 4);
-  return o;
-}
-function strHeaderSize(n: number): number {
-  return n < 32 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : 5;
-}
-function writeStrHeader(b: Buffer, o: number, n: number): number {
-  if (n < 32) b[o++] = 0xa0 | n;
-  else if (n < 0x100) (b[o++] = 0xd9), (b[o++] = n);
-  else if (n < 0x10000) (b[o++] = 0xda), b.writeUInt16BE(n, o), (o += 2);
-  else (b[o++] = 0xdb), b.writeUInt32BE(n, o), (o += 4);
-  return o;
-}
-function binHeaderSize(n: number): number {
-  return n < 0x100 ? 2 : n < 0x10000 ? 3 : 5;
-}
-function writeBinHeader(b: Buffer, o: number, n: number): number {
-  if (n < 0x100) (b[o++] = 0xc4), (b[o++] = n);
-  else if (n < 0x10000) (b[o++] = 0xc5), b.writeUInt16BE(n, o), (o += 2);
-  else (b[o++] = 0xc6), b.writeUInt32BE(n, o), (o += 4);
-  return o;
-}
-function uintSize(v: number): number {
-  return v < 0x80 ? 1 : v < 0x100 ? 2 : v < 0x10000 ? 3 : v < 0x100000000 ? 5 : 9;
-}
-function writeUint(b: Buffer, o: number, v: number): number {
-  if (!Number.isSafeInteger(v) || v < 0) throw new RoutingError("ROUTE_INVALID_CONFIG", `HLC field ${v} is not a non-negative safe integer`);
-  if (v < 0x80) b[o++] = v;
-  else if (v < 0x100) (b[o++] = 0xcc), (b[o++] = v);
-  else if (v < 0x10000) (b[o++] = 0xcd), b.writeUInt16BE(v, o), (o += 2);
-  else if (v < 0x100000000) (b[o++] = 0xce), b.writeUInt32BE(v, o), (o += 4);
-  else (b[o++] = 0xcb), b.writeDoubleBE(v, o), (o += 8);
-  return o;
+const isStampPart = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
+
+/** A decoded stamp field as a number (another encoder may send uint64, decoded as bigint), or null. */
+function stampPart(v: unknown): number | null {
+  if (typeof v === "bigint") return v >= 0n && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : null;
+  return isStampPart(v) ? v : null;
 }
 
 /** XADD field/value arguments for a frame. */
@@ -182,15 +130,7 @@ export function decodeFrame(streamId: string, fields: Buffer[]): RoutedRecord[] 
   if (!origin || !epoch || !Number.isSafeInteger(firstSeq) || !Number.isSafeInteger(count) || !body) {
     throw new RoutingError("ROUTE_BAD_ENTRY", `entry ${streamId}: missing or malformed header fields`);
   }
-  const h: FrameHeader = { origin, epoch, firstSeq, count, sentAt };
-  let fast: RoutedRecord[] | null = null;
-  try {
-    fast = decodeBodyFast(streamId, h, body);
-  } catch {
-    fast = null;
-    rb = EMPTY;
-  }
-  return fast ?? decodeBodyGeneric(streamId, h, body);
+  return decodeBody(streamId, { origin, epoch, firstSeq, count, sentAt }, body);
 }
 
 /** Decimal ASCII digits → number; NaN for anything else (empty, sign, other bytes, > 2^53). */
@@ -237,71 +177,7 @@ function routed(
   return { kind, name, payload, hlc, origin: h.origin, epoch: h.epoch, seq: h.firstSeq + index, streamId, index, sentAt: h.sentAt };
 }
 
-/**
- * Decodes the common encoding of a body without building intermediate arrays; payloads are
- * views into `body`. Returns null (the generic decoder decides) on anything unusual.
- */
-function decodeBodyFast(streamId: string, h: FrameHeader, b: Buffer): RoutedRecord[] | null {
-  // Module-level reader state instead of closures (no allocation per frame).
-  rb = b;
-  ro = 0;
-  const n = readLen(0x90, 0x0f, -1, 0xdc, 0xdd);
-  if (n !== h.count) return null;
-  const out = new Array<RoutedRecord>(n);
-  for (let i = 0; i < n; i++) {
-    const len = readLen(0x90, 0x0f, -1, 0xdc, 0xdd);
-    const kind = b[ro++];
-    if (!((kind === 0 && len === 3) || (kind === 1 && len === 5))) return null;
-    const nl = readLen(0xa0, 0x1f, 0xd9, 0xda, 0xdb);
-    if (nl < 0 || ro + nl > b.length) return null;
-    const name = nl === 0 ? "" : b.toString("utf8", ro, ro + nl);
-    ro += nl;
-    const pl = readLen(-1, 0, 0xc4, 0xc5, 0xc6);
-    if (pl < 0 || ro + pl > b.length) return null;
-    const payload = b.subarray(ro, ro + pl);
-    ro += pl;
-    if (kind === 1) {
-      const wallMs = readUint();
-      const counter = readUint();
-      if (!(wallMs >= 0) || !(counter >= 0)) return null;
-      out[i] = routed(h, streamId, i, "variable", name, payload, { wallMs, counter, nodeId: h.origin });
-    } else {
-      out[i] = routed(h, streamId, i, "message", name, payload, undefined);
-    }
-  }
-  const end = ro;
-  rb = EMPTY;
-  return end === b.length ? out : null;
-}
-
-const EMPTY = Buffer.alloc(0);
-let rb: Buffer = EMPTY;
-let ro = 0;
-
-/** A msgpack length: fix form (`fix` with the length in `fixMask` bits; -1 = none), 8/16/32-bit forms. */
-function readLen(fix: number, fixMask: number, c8: number, c16: number, c32: number): number {
-  const t = rb[ro++]!;
-  if (fix >= 0 && (t & ~fixMask) === fix) return t & fixMask;
-  if (t === c8) return rb[ro++]!;
-  if (t === c16) return (ro += 2), rb.readUInt16BE(ro - 2);
-  if (t === c32) return (ro += 4), rb.readUInt32BE(ro - 4);
-  return -1;
-}
-
-function readUint(): number {
-  const t = rb[ro++]!;
-  if (t < 0x80) return t;
-  switch (t) {
-    case 0xcc: return rb[ro++]!;
-    case 0xcd: return (ro += 2), rb.readUInt16BE(ro - 2);
-    case 0xce: return (ro += 4), rb.readUInt32BE(ro - 4);
-    case 0xcf: return (ro += 8), Number(rb.readBigUInt64BE(ro - 8));
-    case 0xcb: return (ro += 8), rb.readDoubleBE(ro - 8);
-    default: return -1;
-  }
-}
-
-function decodeBodyGeneric(streamId: string, h: FrameHeader, body: Buffer): RoutedRecord[] {
+function decodeBody(streamId: string, h: FrameHeader, body: Buffer): RoutedRecord[] {
   let raw: unknown;
   try {
     raw = packr.unpack(body);
@@ -316,7 +192,12 @@ function decodeBodyGeneric(streamId: string, h: FrameHeader, body: Buffer): Rout
       throw new RoutingError("ROUTE_BAD_ENTRY", `entry ${streamId}: record ${index} is malformed`);
     }
     if (r[0] === 1) {
-      return routed(h, streamId, index, "variable", r[1] as string, r[2] as Uint8Array, { wallMs: Number(r[3]), counter: Number(r[4]), nodeId: h.origin });
+      const wallMs = stampPart(r[3]);
+      const counter = stampPart(r[4]);
+      if (r.length !== 5 || wallMs === null || counter === null) {
+        throw new RoutingError("ROUTE_BAD_ENTRY", `entry ${streamId}: record ${index} has no valid HLC stamp`);
+      }
+      return routed(h, streamId, index, "variable", r[1] as string, r[2] as Uint8Array, { wallMs, counter, nodeId: h.origin });
     }
     return routed(h, streamId, index, "message", r[1] as string, r[2] as Uint8Array, undefined);
   });
