@@ -519,13 +519,13 @@ Notes:
 - \`B6-ref-rps\` is a bare \`node:http\` server in its own process measured the same way: the
   ceiling of any Node.js app on this machine at that moment (and a gauge of how busy it was).
 - B7's nodes are real: each joined with a one-time join token (\`exchangeJoinToken\`) and sends
-  \`POST /api/worker/heartbeat\` with its own \`Authorization: Node <credential>\` (node lookup,
-  settings, one UPDATE each). The extra files are copies of the service-made ones under new names.
+  \`POST /api/worker/heartbeat\` with its own \`Authorization: Node <credential>\`. The extra files
+  are copies of the service-made ones under new names.
 - B7: when \`B7-hb-rps\` is below the offered rate (1,000 nodes / 5 s = 200/s) the app could not keep
-  up with the heartbeats and they queued. Each heartbeat costs three Prisma queries (node by
-  credential hash, active settings, UPDATE of the node) on the JS query engine; the REST read
-  costs one prepared \`pg\` query. The lever is the heartbeat path (one statement on the plain
-  \`pg\` pool, settings cached by version), not the REST path.
+  up with the heartbeats and they queued. A heartbeat is one prepared statement on the plain \`pg\`
+  pool: UPDATE of the node by credential hash (not revoked) that also reads the active settings
+  (interval and version) and returns the node's status; an unknown or revoked credential costs one
+  more lookup.
 ${end}`;
   let text = existsSync(doc) ? readFileSync(doc, "utf8") : "# Benchmarks\n\nRecorded by `npm run bench`. Each suite owns its section.\n";
   const i = text.indexOf(start);
