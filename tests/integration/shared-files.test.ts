@@ -98,6 +98,15 @@ describe("list", () => {
     expect(new Set(seen).size).toBe(names.length);
   });
 
+  it("lists each file exactly as it reads it alone (timestamps included)", async () => {
+    const t = await createTestTenant();
+    for (const n of ["one", "two"]) await createSharedFile(t.owner.ctx, fileBody(n));
+    await updateSharedFile(t.owner.ctx, "two", { revision: 1, description: "changed" });
+    const listed = (await listSharedFiles(t.owner.ctx, { limit: 10 })).items;
+    expect(listed).toEqual([await getSharedFile(t.owner.ctx, "one"), await getSharedFile(t.owner.ctx, "two")]);
+    for (const f of listed) expect(f.createdAt).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+  });
+
   it("rejects a forged cursor with a field error", async () => {
     expect((await failureOf(listSharedFiles(ctx, { limit: 5, cursor: "!!" }))).fields?.cursor).toBeDefined();
   });

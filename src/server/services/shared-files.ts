@@ -41,9 +41,14 @@ const COLUMN_NAMES = [
 ] as const;
 
 type SharedFileRow = Prisma.SharedFileGetPayload<{ omit: { tenantId: true; createdById: true } }>;
+/** A row of the list query: timestamps already formatted as ISO 8601 by PostgreSQL. */
+type SharedFileListRow = Omit<SharedFileRow, "createdAt" | "updatedAt"> & { createdAt: string; updatedAt: string };
+
+/** ISO 8601 in UTC, as `Date#toISOString` gives it (a string from the list query is already that). */
+const iso = (v: Date | string): string => (typeof v === "string" ? v : v.toISOString());
 
 /** Database row → API shape (enum values to kebab-case, performance grouped, ISO dates). */
-export function toSharedFile(row: SharedFileRow): TSharedFile {
+export function toSharedFile(row: SharedFileRow | SharedFileListRow): TSharedFile {
   return {
     id: row.id,
     name: row.name,
@@ -71,8 +76,8 @@ export function toSharedFile(row: SharedFileRow): TSharedFile {
     layout: row.layout as unknown as TLayout,
     status: fromDbEnum(row.status),
     revision: row.revision,
-    createdAt: new Date(row.createdAt).toISOString(),
-    updatedAt: new Date(row.updatedAt).toISOString(),
+    createdAt: iso(row.createdAt),
+    updatedAt: iso(row.updatedAt),
   };
 }
 
@@ -139,9 +144,16 @@ function rulesErrors(spec: TSharedFileSpec): FieldErrors | null {
 // Reads
 // ---------------------------------------------------------------------------
 
+/**
+ * `timestamp(3)` (UTC, see db-hot.ts) as `Date#toISOString` formats it, e.g. 2026-11-27T22:31:00.123Z:
+ * formatted by PostgreSQL, the list builds no `Date` per row (two per file, each parsed and then
+ * printed again, on the event loop that every request shares).
+ */
+const ISO_COLUMN = (c: string) => `to_char("${c}", 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "${c}"`;
+
 /** The list query: fixed SQL text, so PostgreSQL can reuse the prepared plan (`name` below). */
 const LIST_SQL = `
-  SELECT ${COLUMN_NAMES.map((c) => `"${c}"`).join(", ")} FROM "SharedFile"
+  SELECT ${COLUMN_NAMES.map((c) => (c === "createdAt" || c === "updatedAt" ? ISO_COLUMN(c) : `"${c}"`)).join(", ")} FROM "SharedFile"
   WHERE "tenantId" = $1
     AND ($2::text IS NULL OR "name" > $2::text)
     AND (cardinality($3::text[]) = 0 OR "name" LIKE ANY($3::text[]))
@@ -159,7 +171,7 @@ export async function listSharedFiles(ctx: TenantContext, query: PageRequest): P
   const after = query.cursor ? decodeCursor(query.cursor) : null;
   if (query.cursor && after === null) throw AppError.validation({ cursor: ["Invalid cursor: pass the nextCursor of a previous page"] });
   const likes = filePatternsOf(ctx).map(globToLike);
-  const { rows } = await hotPool().query<SharedFileRow>({ name: "commy_list_shared_files", text: LIST_SQL, values: [ctx.tenantId, after, likes, query.limit + 1] });
+  const { rows } = await hotPool().query<SharedFileListRow>({ name: "commy_list_shared_files", text: LIST_SQL, values: [ctx.tenantId, after, likes, query.limit + 1] });
   const page = rows.slice(0, query.limit);
   return {
     items: page.map(toSharedFile),
