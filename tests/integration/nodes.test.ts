@@ -140,3 +140,24 @@ describe("heartbeat", () => {
     expect((await db.node.findUniqueOrThrow({ where: { id: nodeId } })).lastHeartbeatAt).toEqual(last);
   });
 });
+
+describe("join", () => {
+  it("gives hosts that join at once under the same name each a node of their own (a suffix, never an error)", async () => {
+    const name = `twin-${randomBytes(3).toString("hex")}`;
+    const tokens = await Promise.all(Array.from({ length: 6 }, () => createJoinToken(tenant.owner.ctx, { controlPlaneUrl: "http://localhost" })));
+    const joined = await Promise.all(
+      tokens.map((t, i) =>
+        exchangeJoinToken(
+          { token: t.token, name, hostname: `${name}.local`, version: "1.0.0", labels: {}, capabilities: { shmBytes: 1 << 30, ipcNamespace: "ipc:1", bootId: `boot-${i}`, platform: "linux", arch: "x64", cpus: 2 } },
+          { requestId: `req-twin-${i}`, ip: "127.0.0.1", userAgent: "vitest" },
+        ),
+      ),
+    );
+    const names = joined.map((j) => j.name);
+    expect(new Set(names).size).toBe(6);
+    expect(names.filter((n) => n === name)).toHaveLength(1);
+    for (const n of names) expect(n).toMatch(new RegExp(`^${name}(-[0-9a-f]{6})?$`));
+    const rows = await db.node.findMany({ where: { tenantId: tenant.tenantId, name: { in: names } } });
+    expect(rows.map((r) => r.id).sort()).toEqual(joined.map((j) => j.nodeId).sort());
+  });
+});

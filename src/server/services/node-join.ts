@@ -133,23 +133,33 @@ export async function exchangeJoinToken(input: JoinRequest, meta: RequestMeta): 
     const token = claimed[0];
     if (!token) throw new AppError("UNAUTHENTICATED", "The join token is invalid, already used or expired. Create a new one in the control plane (Nodes → Add node).");
     const settings = await activeSettings(tx, token.tenantId);
-    // Names are unique per tenant; a host that joins again (lost its state dir) gets a suffix.
-    let name = input.name ?? input.hostname;
-    if (await tx.node.findUnique({ where: { tenantId_name: { tenantId: token.tenantId, name } } })) name = `${name}-${randomBytes(3).toString("hex")}`;
+    // Names are unique per tenant; a host that joins again (lost its state dir), or two hosts with
+    // the same name joining at once, get a suffix. ON CONFLICT DO NOTHING (skipDuplicates) instead
+    // of check-then-insert: a concurrent join of the same name cannot fail this transaction.
     const labels = { ...(token.labels as Record<string, string>), ...input.labels };
-    const node = await tx.node.create({
-      data: {
-        tenantId: token.tenantId,
-        name,
-        hostname: input.hostname,
-        version: input.version,
-        labels,
-        capabilities: input.capabilities,
-        credentialHash: sha256(credential),
-        heartbeatIntervalMs: settings.settings.heartbeatIntervalMs,
-        lastHeartbeatAt: now,
-      },
-    });
+    const base = input.name ?? input.hostname;
+    let node: Awaited<ReturnType<typeof tx.node.createManyAndReturn>>[number] | undefined;
+    for (let attempt = 0; !node; attempt++) {
+      if (attempt === 5) throw new AppError("CONFLICT", `Could not find a free node name for ${base}; pass --name`);
+      const created = await tx.node.createManyAndReturn({
+        data: [
+          {
+            tenantId: token.tenantId,
+            name: attempt === 0 ? base : `${base}-${randomBytes(3).toString("hex")}`,
+            hostname: input.hostname,
+            version: input.version,
+            labels,
+            capabilities: input.capabilities,
+            credentialHash: sha256(credential),
+            heartbeatIntervalMs: settings.settings.heartbeatIntervalMs,
+            lastHeartbeatAt: now,
+          },
+        ],
+        skipDuplicates: true,
+      });
+      node = created[0];
+    }
+    const name = node.name;
     await tx.nodeJoinToken.update({ where: { id: token.id }, data: { usedByNode: node.id } });
     await recordAudit(
       tx,
