@@ -7,6 +7,7 @@
  * Pure module (zod only): the UI imports it too.
  */
 import { z } from "zod";
+import type { AuditAction } from "../audit/actions";
 import { ZName, ZTimestamp } from "./common";
 
 export const ZTransport = z.enum(["SHARED_MEMORY", "NETWORK", "HYBRID"]).meta({ description: "SHARED_MEMORY (the mapping), NETWORK (Redis) or HYBRID (both)." });
@@ -180,7 +181,7 @@ export const FEED_ACTIONS = [
   "node.joined",
   "node.revoked",
   "node.drained",
-] as const;
+] as const satisfies readonly AuditAction[]; // a subset of the audit actions: a typo fails to compile
 
 /** What one server-sent event carries (`data:`); its `id:` is `seq`, its `event:` is `action`. */
 export interface TFeedEvent {
