@@ -9,8 +9,10 @@
 import { z } from "zod";
 import type { AuditAction } from "../audit/actions";
 import { ZName, ZTimestamp } from "./common";
+import { TransportSchema } from "./worker";
 
-export const ZTransport = z.enum(["SHARED_MEMORY", "NETWORK", "HYBRID"]).meta({ description: "SHARED_MEMORY (the mapping), NETWORK (Redis) or HYBRID (both)." });
+/** The worker contract's enum (one list of transports), described for the OpenAPI document. */
+export const ZTransport = TransportSchema.meta({ description: "SHARED_MEMORY (the mapping), NETWORK (Redis) or HYBRID (both)." });
 export const ZRouteStatus = z.enum(["ok", "degraded", "refused"]);
 
 const rate = z.number().nonnegative();

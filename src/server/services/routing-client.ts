@@ -9,9 +9,26 @@
  */
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { connectClient, createRedisClient, HybridLogicalClock, RouteProducer, type RedisClient, type RedisTarget } from "../../../routing";
+import {
+  connectClient,
+  createRedisClient,
+  HybridLogicalClock,
+  RouteProducer,
+  type RedisClient,
+  type RedisTarget,
+  type Transport as RoutingTransport,
+  type TransportPreference as RoutingPreference,
+} from "../../../routing";
+import type { Transport, TransportPreference } from "~/server/contracts/worker";
 import { AppError } from "~/server/errors";
 import { logger } from "~/server/logger";
+
+/**
+ * The routing library keeps its own unions (it never imports the control plane); they must name
+ * exactly the contract's values, or a decision the worker reports would fail validation.
+ */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+export const ROUTING_ENUMS_MATCH_CONTRACT: Same<RoutingTransport, Transport> & Same<RoutingPreference, TransportPreference> = true;
 
 export interface RoutingHandle {
   redis: RedisClient;
