@@ -9,9 +9,11 @@ import { NODE_HEALTHS } from "~/server/contracts/node";
 import { db } from "~/server/db";
 import { AppError } from "~/server/errors";
 import * as heartbeatRoute from "~/app/api/worker/heartbeat/route";
+import * as expiredRoute from "~/app/api/worker/expired/route";
 import { createJoinToken, drainNode, exchangeJoinToken, updateWorkerSettings } from "~/server/services/node-join";
 import { getNode, listNodes } from "~/server/services/nodes";
-import { createTestTenant, type TestTenant } from "./control-plane-fixtures";
+import { createSharedFile } from "~/server/services/shared-files";
+import { createTestTenant, fileBody, type TestTenant } from "./control-plane-fixtures";
 
 let tenant: TestTenant;
 
@@ -86,15 +88,16 @@ describe("nodes", () => {
   });
 });
 
+async function joinNode(name: string, into: TestTenant = tenant): Promise<{ nodeId: string; credential: string }> {
+  const token = await createJoinToken(into.owner.ctx, { controlPlaneUrl: "http://localhost" });
+  const joined = await exchangeJoinToken(
+    { token: token.token, name, hostname: `${name}.local`, version: "1.0.0", labels: {}, capabilities: { shmBytes: 1 << 30, ipcNamespace: "ipc:1", bootId: `boot-${name}`, platform: "linux", arch: "x64", cpus: 2 } },
+    { requestId: "req-join", ip: "127.0.0.1", userAgent: "vitest" },
+  );
+  return { nodeId: joined.nodeId, credential: joined.credential };
+}
+
 describe("heartbeat", () => {
-  async function joinNode(name: string): Promise<{ nodeId: string; credential: string }> {
-    const token = await createJoinToken(tenant.owner.ctx, { controlPlaneUrl: "http://localhost" });
-    const joined = await exchangeJoinToken(
-      { token: token.token, name, hostname: `${name}.local`, version: "1.0.0", labels: {}, capabilities: { shmBytes: 1 << 30, ipcNamespace: "ipc:1", bootId: `boot-${name}`, platform: "linux", arch: "x64", cpus: 2 } },
-      { requestId: "req-join", ip: "127.0.0.1", userAgent: "vitest" },
-    );
-    return { nodeId: joined.nodeId, credential: joined.credential };
-  }
   const body = { state: "running", version: "1.2.3", settingsVersion: 0, catalogueEtag: null, stats: { sessions: 0, attachments: 0, mappedBytes: 0 } };
   function beat(credential: string | null, payload: unknown = body): Promise<Response> {
     const headers: Record<string, string> = { "content-type": "application/json" };
@@ -159,5 +162,44 @@ describe("join", () => {
     for (const n of names) expect(n).toMatch(new RegExp(`^${name}(-[0-9a-f]{6})?$`));
     const rows = await db.node.findMany({ where: { tenantId: tenant.tenantId, name: { in: names } } });
     expect(rows.map((r) => r.id).sort()).toEqual(joined.map((j) => j.nodeId).sort());
+  });
+});
+
+describe("file expired at its TTL (POST /api/worker/expired)", () => {
+  function report(credential: string, payload: unknown): Promise<Response> {
+    return expiredRoute.POST(
+      new Request("http://localhost/api/worker/expired", { method: "POST", headers: { "content-type": "application/json", authorization: `Node ${credential}` }, body: JSON.stringify(payload) }),
+    );
+  }
+  const expiredEvents = (tenantId: string, fileId: string) => db.auditEvent.findMany({ where: { tenantId, action: "file.expired", targetId: fileId } });
+
+  it("is audited in the node's tenant as file.expired, with the TTL and how many attachments it closed", async () => {
+    const { nodeId, credential } = await joinNode(`exp-${randomBytes(4).toString("hex")}`);
+    const file = await createSharedFile(tenant.owner.ctx, { ...fileBody(`exp.${randomBytes(3).toString("hex")}`), ttlSeconds: 60 });
+    const createdAt = new Date(Date.now() - 61_000).toISOString();
+    const res = await report(credential, { sharedFileId: file.id, ttlSeconds: 60, mappingCreatedAt: createdAt, closedAttachments: ["att-1", "att-2"] });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ recorded: true });
+    const events = await expiredEvents(tenant.tenantId, file.id);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ actorType: "NODE", actorId: nodeId, outcome: "SUCCESS" });
+    expect(events[0]!.after).toMatchObject({ name: file.name, nodeId, ttlSeconds: 60, mappingCreatedAt: createdAt, closedAttachments: 2 });
+  });
+
+  it("finds nothing of another tenant and records nothing there; bad bodies get field errors", async () => {
+    const other = await createTestTenant();
+    const theirs = await createSharedFile(other.owner.ctx, { ...fileBody(`exp.${randomBytes(3).toString("hex")}`), ttlSeconds: 5 });
+    const { credential } = await joinNode(`exp-${randomBytes(4).toString("hex")}`);
+    const res = await report(credential, { sharedFileId: theirs.id, ttlSeconds: 5, mappingCreatedAt: new Date().toISOString(), closedAttachments: [] });
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("NOT_FOUND");
+    expect(await expiredEvents(other.tenantId, theirs.id)).toHaveLength(0);
+    expect(await expiredEvents(tenant.tenantId, theirs.id)).toHaveLength(0);
+
+    const bad = await report(credential, { sharedFileId: "", ttlSeconds: -1, mappingCreatedAt: "yesterday", closedAttachments: "x" });
+    expect(bad.status).toBe(400);
+    const body = (await bad.json()) as { error: { code: string; fields: Record<string, string[]> } };
+    expect(body.error.code).toBe("VALIDATION_FAILED");
+    expect(Object.keys(body.error.fields).sort()).toEqual(["closedAttachments", "mappingCreatedAt", "sharedFileId", "ttlSeconds"]);
   });
 });

@@ -515,7 +515,7 @@ export function SharedFileForm({
             "ttlSeconds",
             "TTL (seconds)",
             <>
-              Messages (stream) or values (variables) older than this expire. Empty: never.
+              Each node removes its mapping of the file (and the data in it) this long after creating it: open attachments are closed with FILE_EXPIRED, a file.expired event is recorded, and the next attach starts a fresh mapping. Empty: never.
               {num(s.ttlSeconds) ? <> Now: {formatSeconds(num(s.ttlSeconds))}.</> : null}
             </>,
             "never",

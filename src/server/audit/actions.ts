@@ -27,6 +27,8 @@ export const AUDIT_ACTIONS = [
   "file.created",
   "file.updated",
   "file.deleted",
+  // A node removed a file's mapping when it reached its TTL (reported by the worker)
+  "file.expired",
   // Nodes and worker settings
   "node.join_token_created",
   "node.join_token_revoked",

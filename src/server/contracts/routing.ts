@@ -172,6 +172,7 @@ export const FEED_ACTIONS = [
   "file.created",
   "file.updated",
   "file.deleted",
+  "file.expired",
   "attachment.opened",
   "attachment.closed",
   "transport.selected",

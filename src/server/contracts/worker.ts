@@ -296,6 +296,21 @@ export type RouteReport = z.infer<typeof RouteReportSchema>;
 export const RoutesSyncRequestSchema = z.object({ routes: z.array(RouteReportSchema).max(10_000) });
 export const RoutesSyncResponseSchema = z.object({ stored: z.number().int(), removed: z.number().int() });
 
+/**
+ * A mapping the worker removed because it reached the file's TTL (POST /api/worker/expired).
+ * `closedAttachments` are the attachments it closed with FILE_EXPIRED (they also leave the next
+ * attachment sync).
+ */
+export const FileExpiredReportSchema = z.object({
+  sharedFileId: z.string().min(1).max(64),
+  ttlSeconds: z.number().int().positive(),
+  /** When the mapping was created on this node (ISO 8601). */
+  mappingCreatedAt: z.string().datetime(),
+  closedAttachments: z.array(z.string().min(1).max(64)).max(10_000),
+});
+export type FileExpiredReport = z.infer<typeof FileExpiredReportSchema>;
+export const FileExpiredResponseSchema = z.object({ recorded: z.boolean() });
+
 /** Error body of every worker endpoint (same shape as the REST API). */
 export const WorkerApiErrorSchema = z.object({
   error: z.object({ code: z.string(), message: z.string(), fields: z.record(z.string(), z.array(z.string())).optional() }),
@@ -311,6 +326,7 @@ export const WORKER_API = {
   attachments: "/api/worker/attachments",
   routing: "/api/worker/routing",
   routes: "/api/worker/routes",
+  expired: "/api/worker/expired",
 } as const;
 
 /** `Authorization: Node <credential>`. Credentials look like `cmn_<24 base64url chars>_<43 base64url chars>`. */

@@ -19,6 +19,7 @@ import {
   CatalogueFileSchema,
   WorkerSettingsSchema,
   type AttachmentReport,
+  type FileExpiredReport,
   type CatalogueFile,
   type CatalogueResponse,
   type HeartbeatRequest,
@@ -381,6 +382,30 @@ export async function syncAttachments(node: AuthenticatedNode, reports: Attachme
       await recordAudit(tx, ctx, { action: "attachment.opened", target: { type: "sharedFile", id: r.sharedFileId }, after: { attachmentId: r.id, pid: r.pid, side: r.side, transport: r.transport, reason: r.reason, apiKeyId: r.apiKeyId } });
     for (const a of gone) await recordAudit(tx, ctx, { action: "attachment.closed", target: { type: "sharedFile", id: a.sharedFileId }, before: { attachmentId: a.id, pid: a.pid, side: a.side } });
     return { added: fresh.length, removed: gone.length };
+  });
+}
+
+/**
+ * A node removed a file's mapping because it reached the file's TTL: audited as `file.expired`
+ * (so it reaches the event feed). Only files of the node's own tenant: another tenant's id is
+ * not found, and nothing is recorded anywhere.
+ */
+export async function recordFileExpired(node: AuthenticatedNode, report: FileExpiredReport, meta: RequestMeta): Promise<{ recorded: boolean }> {
+  return db.$transaction(async (tx) => {
+    const file = await tx.sharedFile.findFirst({ where: { id: report.sharedFileId, tenantId: node.tenantId }, select: { id: true, name: true } });
+    if (!file) throw AppError.notFound("Shared file");
+    await recordAudit(tx, { actor: nodeActor(node), tenantId: node.tenantId, meta }, {
+      action: "file.expired",
+      target: { type: "sharedFile", id: file.id },
+      after: {
+        name: file.name,
+        nodeId: node.nodeId,
+        ttlSeconds: report.ttlSeconds,
+        mappingCreatedAt: report.mappingCreatedAt,
+        closedAttachments: report.closedAttachments.length,
+      },
+    });
+    return { recorded: true };
   });
 }
 
