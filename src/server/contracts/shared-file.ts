@@ -253,7 +253,7 @@ const fields = {
     .min(1)
     .max(366 * 24 * 3600)
     .nullable()
-    .meta({ description: "Messages (stream) or values (variables) older than this expire; null: never." }),
+    .meta({ description: "Each node removes its mapping of the file (and its data) this long after creating it; open attachments are closed with FILE_EXPIRED and file.expired is recorded; the next attach starts a fresh mapping. null: never." }),
   maxConnections: z
     .number()
     .int()
