@@ -9,6 +9,7 @@ import { z } from "zod";
 import {
   AttachmentsSyncResponseSchema,
   CatalogueResponseSchema,
+  FileExpiredResponseSchema,
   HeartbeatResponseSchema,
   JoinResponseSchema,
   RoutesSyncResponseSchema,
@@ -22,6 +23,7 @@ import {
   WorkerApiErrorSchema,
   type AttachmentReport,
   type CatalogueResponse,
+  type FileExpiredReport,
   type HeartbeatRequest,
   type HeartbeatResponse,
   type JoinRequest,
@@ -114,6 +116,11 @@ export class ControlPlaneClient {
   /** The node's complete set of route reports (PUT /api/worker/routes). */
   syncRoutes(routes: RouteReport[]): Promise<z.infer<typeof RoutesSyncResponseSchema>> {
     return this.call("routes", "PUT", WORKER_API.routes, { routes }, RoutesSyncResponseSchema);
+  }
+
+  /** This node removed a file's mapping at its TTL (POST /api/worker/expired; audited as file.expired). */
+  reportExpired(report: FileExpiredReport): Promise<z.infer<typeof FileExpiredResponseSchema>> {
+    return this.call("expired", "POST", WORKER_API.expired, report, FileExpiredResponseSchema);
   }
 
   close(): void {

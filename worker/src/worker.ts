@@ -16,6 +16,7 @@ import {
   type AttachmentSide,
   type CatalogueFile,
   type CatalogueResponse,
+  type FileExpiredReport,
   type SettingsResponse,
   type WorkerSettings,
 } from "../../src/server/contracts/worker";
@@ -947,8 +948,10 @@ export class Worker extends EventEmitter<{ revoked: []; fatal: [Error] }> {
       seen.add(a.file.id);
       const created = this.files.createdAt(a.path);
       if (created !== null && Date.now() - created > a.file.ttlSeconds * 1000) {
-        for (const x of this.liveAttachmentsOf(a.file.id)) this.detach(x.id, "FILE_EXPIRED", `the mapping of "${a.file.name}" reached its TTL of ${a.file.ttlSeconds} s`);
+        const closed = this.liveAttachmentsOf(a.file.id).map((x) => x.id);
+        for (const id of closed) this.detach(id, "FILE_EXPIRED", `the mapping of "${a.file.name}" reached its TTL of ${a.file.ttlSeconds} s`);
         this.files.remove(a.path);
+        this.expiredReports.push({ sharedFileId: a.file.id, ttlSeconds: a.file.ttlSeconds, mappingCreatedAt: new Date(created).toISOString(), closedAttachments: closed });
       }
     }
     // Files with a TTL and no attachment: remove expired mappings too.
@@ -956,7 +959,37 @@ export class Worker extends EventEmitter<{ revoked: []; fatal: [Error] }> {
       if (!f.ttlSeconds || seen.has(f.id)) continue;
       const p = this.files.pathFor(this.tenantId, f.id);
       const created = this.files.createdAt(p);
-      if (created !== null && Date.now() - created > f.ttlSeconds * 1000) this.files.remove(p);
+      if (created !== null && Date.now() - created > f.ttlSeconds * 1000) {
+        this.files.remove(p);
+        this.expiredReports.push({ sharedFileId: f.id, ttlSeconds: f.ttlSeconds, mappingCreatedAt: new Date(created).toISOString(), closedAttachments: [] });
+      }
+    }
+    void this.flushExpiredReports();
+  }
+
+  /** Expiries not yet recorded by the control plane (kept and retried while it is unreachable). */
+  private expiredReports: FileExpiredReport[] = [];
+  private flushingExpired = false;
+
+  private async flushExpiredReports(): Promise<void> {
+    if (this.flushingExpired || !this.expiredReports.length || !this.identity) return;
+    this.flushingExpired = true;
+    try {
+      while (this.expiredReports.length) {
+        const r = this.expiredReports[0]!;
+        try {
+          await this.cp.reportExpired(r);
+        } catch (e) {
+          // 404: the file was deleted meanwhile, nothing to record; anything else: retried on the next tick.
+          if (!(e instanceof ControlPlaneError && e.status === 404)) {
+            this.log.debug({ file: r.sharedFileId, err: (e as Error).message }, "cannot report an expired mapping yet");
+            return;
+          }
+        }
+        this.expiredReports.shift();
+      }
+    } finally {
+      this.flushingExpired = false;
     }
   }
 
