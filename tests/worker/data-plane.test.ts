@@ -353,6 +353,10 @@ describe("policies", () => {
     const closed = await eventually(() => h.closedReason, 6000, "TTL expiry");
     expect(closed.code).toBe("FILE_EXPIRED");
     expect(existsSync(mappingPath(f.id))).toBe(false);
+    // The tenant's audit log (and so its event feed) says which node expired it and what it closed.
+    const event = await eventually(() => db.auditEvent.findFirst({ where: { tenantId: t.tenantId, action: "file.expired", targetId: f.id } }), 6000, "file.expired event");
+    expect(event).toMatchObject({ actorType: "NODE", actorId: w.nodeId, outcome: "SUCCESS" });
+    expect(event.after).toMatchObject({ name: f.name, nodeId: w.nodeId, ttlSeconds: 2, closedAttachments: 1 });
   });
 
   it("transport: NETWORK_ONLY is refused with a reason; AUTO explains the shared-memory choice", async () => {

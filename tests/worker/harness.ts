@@ -29,6 +29,7 @@ import * as settingsRoute from "~/app/api/worker/settings/route";
 import * as verifyRoute from "~/app/api/worker/keys/verify/route";
 import * as attachmentsRoute from "~/app/api/worker/attachments/route";
 import * as routingRoute from "~/app/api/worker/routing/route";
+import * as expiredRoute from "~/app/api/worker/expired/route";
 import type { Prisma } from "~/generated/prisma";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -41,6 +42,7 @@ const ROUTES: Record<string, RouteModule> = {
   "/api/worker/settings": settingsRoute,
   "/api/worker/keys/verify": verifyRoute,
   "/api/worker/attachments": attachmentsRoute,
+  "/api/worker/expired": expiredRoute,
 };
 
 export interface ControlPlane {
