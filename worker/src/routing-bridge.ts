@@ -16,15 +16,17 @@
  *    What the worker wrote itself (ring seqs, slot versions) is never forwarded again.
  *  - persistence next to the mapping (`<stateDir>/routing/<tenant>/<file>.json`): the producer
  *    epoch and next seq with the ring position forwarded up to, the ring seqs the worker appended,
- *    and the consumer's applied state (last id + dedupe window), written after every applied
- *    record. A restarted worker resumes forwarding where Redis last confirmed (records sent again
- *    keep their seqs, consumers drop them) and never appends a record twice.
+ *    and the consumer's applied state (last id + dedupe window), rewritten at a bounded rate; what
+ *    was applied since goes into the apply journal (apply-journal.ts: an intent before each
+ *    append, a completion after it, one pwrite each). A restarted worker replays the journal,
+ *    resumes forwarding where Redis last confirmed (records sent again keep their seqs, consumers
+ *    drop them) and neither appends a record twice nor loses one.
  *  - NETWORK_ONLY: producers get their own mapping (the outbox); the worker forwards it and
  *    applies every record, its own included, to the main mapping the consumers read, so even
  *    co-located traffic goes through Redis.
  */
 import { EventEmitter } from "node:events";
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statfsSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statfsSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
 import { SharedFile } from "../../native/lib/index";
@@ -54,6 +56,7 @@ import {
   type SelectionResult,
   type TransportPreference,
 } from "../../routing";
+import { ApplyJournal, appendJournaled } from "./apply-journal";
 import type { CatalogueFile, RouteReport, RoutingConfigResponse, TransportStats } from "../../src/server/contracts/worker";
 import type { Logger } from "./logger";
 import type { WorkerMetrics } from "./metrics";
@@ -67,6 +70,12 @@ const VARIABLE_POLL_MS = 5;
  * after the restart, so writes made meanwhile must still reach the stream.
  */
 const FORWARD_LINGER_MS = 5 * 60_000;
+/**
+ * The state file is rewritten at most this often (timer) and whenever the apply journal grows
+ * past JOURNAL_COMPACT_BYTES; between two writes the journal holds what was applied.
+ */
+const PERSIST_INTERVAL_MS = 100;
+const JOURNAL_COMPACT_BYTES = 1 << 20;
 
 export type RoutingRedis = NonNullable<RoutingConfigResponse["redis"]>;
 
@@ -110,6 +119,11 @@ interface Sidecar {
   peers: AttachmentLocation[];
   /** When a remote peer was last seen (ms). */
   remoteSeenAt?: number;
+  /**
+   * Generation of the apply journal that continues this snapshot: entries of this generation
+   * were applied after the snapshot was taken (apply-journal.ts). Absent in older state files.
+   */
+  journalGen?: number;
 }
 
 class Meter {
@@ -174,6 +188,7 @@ class FileRoute {
   private readonly outbox: SharedFile | null;
   private readonly side: Sidecar;
   private readonly sidecarPath: string;
+  private readonly journal: ApplyJournal;
   private readonly own = new Set<number>();
   private readonly window: DedupeWindow;
   private producer: RouteProducer | null = null;
@@ -207,6 +222,7 @@ class FileRoute {
       this.merger.seed(name, { wallMs, counter, nodeId }, new Uint8Array());
       this.clock.receive({ wallMs, counter, nodeId });
     }
+    this.journal = this.openJournal();
     this.remote = this.side.peers;
     this.remoteSeenAt = this.side.remoteSeenAt ?? 0;
   }
@@ -247,6 +263,7 @@ class FileRoute {
       window: [],
       stamps: {},
       peers: [],
+      journalGen: 1,
     };
     try {
       const s = JSON.parse(readFileSync(this.sidecarPath, "utf8")) as Sidecar;
@@ -257,7 +274,49 @@ class FileRoute {
     return fresh;
   }
 
-  /** Writes the sidecar atomically (tmp + rename). Synchronous: called right after an apply. */
+  /**
+   * Opens the apply journal that continues the state file and replays it: records applied since
+   * the snapshot go into the window, ring seqs the worker appended into `own`, variable stamps
+   * into the merger; an append whose completion was not recorded is decided from the ring.
+   * The journal's name carries the mapping generation, so a re-created file never reads (or
+   * resets) the journal of its previous incarnation.
+   */
+  private openJournal(): ApplyJournal {
+    const dir = path.dirname(this.sidecarPath);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const name = `${this.file.id}.${this.mapping.generation}.journal`;
+    for (const f of readdirSync(dir)) {
+      if (f !== name && f.startsWith(`${this.file.id}.`) && f.endsWith(".journal")) rmSync(path.join(dir, f), { force: true });
+    }
+    const journal = ApplyJournal.open(path.join(dir, name), this.side.journalGen ?? 1);
+    const forwardPos = this.side.forwardPos;
+    const r = journal.recover({
+      markApplied: (key, seq) => this.window.markAppliedKey(key, seq),
+      ownRingSeq: (seq) => {
+        if (seq >= forwardPos) this.own.add(seq);
+      },
+      stamp: (name, stamp) => {
+        this.merger.seed(name, stamp, new Uint8Array());
+        this.clock.receive(stamp);
+      },
+      stream: this.file.kind === "STREAM" ? this.mapping.stream : null,
+    });
+    if (r) {
+      this.bridge.o.log.info(
+        { file: this.file.name, origin: r.intent.key, seq: r.intent.seq, ...r.resolution },
+        r.resolution.appended ? "apply interrupted by a crash: the message is in the ring, it will not be appended again" : "apply interrupted by a crash before the append: the message will be applied when Redis delivers it again",
+      );
+    }
+    if (journal.entries.length) this.dirty = true;
+    return journal;
+  }
+
+  /**
+   * Writes the state file atomically (tmp + rename), then restarts the apply journal under the
+   * generation the state file names (compaction: everything journaled so far is in the snapshot).
+   * Called by the bridge's timer at most every PERSIST_INTERVAL_MS, when the journal grows large,
+   * and on close; never per record.
+   */
   persist(): void {
     this.side.own = [...this.own];
     this.side.window = this.window.snapshot();
@@ -266,10 +325,14 @@ class FileRoute {
     const stamps: Sidecar["stamps"] = {};
     for (const [name, v] of this.merger.entries()) stamps[name] = [v.stamp.wallMs, v.stamp.counter, v.stamp.nodeId];
     this.side.stamps = stamps;
+    const nextGen = this.journal.generation + 1;
+    this.side.journalGen = nextGen;
     mkdirSync(path.dirname(this.sidecarPath), { recursive: true, mode: 0o700 });
     const tmp = `${this.sidecarPath}.tmp`;
     writeFileSync(tmp, JSON.stringify(this.side), { mode: 0o600 });
     renameSync(tmp, this.sidecarPath);
+    // Only now: a crash before the rename leaves the old snapshot with the journal it names.
+    this.journal.reset(nextGen);
     this.dirty = false;
   }
 
@@ -307,9 +370,11 @@ class FileRoute {
       apply: (rec) => this.apply(rec),
       stateStore: {
         load: async () => (this.side.lastId !== "0-0" ? { lastId: this.side.lastId, window: this.window.snapshot() } : null),
+        // The records are in the apply journal already (written around each apply), so the
+        // consumer may acknowledge at once; the state file follows within PERSIST_INTERVAL_MS.
         save: async (state) => {
           this.side.lastId = state.lastId;
-          this.persist();
+          this.dirty = true;
           return false;
         },
       },
@@ -446,6 +511,9 @@ class FileRoute {
         this.lastSeen.set(name, r.version);
         this.shm.add(r.data.byteLength);
         const stamp = this.outbox ? this.clock.tick() : this.merger.writeLocal(name, r.data);
+        // The merger must know this stamp after a crash too, or an older remote write could
+        // replace the newer local value here while every other node keeps the local one.
+        if (!this.outbox) this.journal.stamp(name, stamp);
         this.dirty = true;
         if (this.forwarding && this.producer) {
           try {
@@ -467,29 +535,29 @@ class FileRoute {
 
   private async apply(rec: RoutedRecord): Promise<void> {
     if (this.closed) throw new Error("route closed");
-    if (this.window.seen(rec.origin, rec.epoch, rec.seq)) return; // applied before a restart
+    const key = DedupeWindow.key(rec.origin, rec.epoch);
+    if (this.window.seenKey(key, rec.seq)) return; // applied before a restart
     const lagMs = Math.max(0, Date.now() - rec.sentAt);
     if (rec.kind === "message") {
       if (this.file.kind !== "STREAM") throw new Error("a stream message for a variables file");
-      const s = this.mapping.stream;
-      let seq = s.tryAppend(rec.payload);
-      for (let waited = 0; seq < 0; waited += 100) {
-        if (waited > 30_000) throw new Error("the local ring stayed full for 30 s");
-        await s.waitForSpace(1, { timeoutMs: 100 });
-        seq = s.tryAppend(rec.payload);
-      }
+      // Intent, append, completion: a crash anywhere in between is decided on restart.
+      const seq = await appendJournaled(this.journal, this.mapping.stream, key, rec.seq, rec.payload);
       if (!this.outbox) this.own.add(seq);
     } else {
       if (this.file.kind !== "VARIABLES" || !rec.hlc) throw new Error("a variable write for a stream file");
       this.pollVariables(); // local writes not seen yet get their stamps first
       if (this.merger.offer(rec.name, rec.hlc, rec.payload)) {
+        // Re-applying after a crash between this write and the journal entry writes the same
+        // bytes under the same stamp again: the value is unchanged (only the slot version moves).
         const ver = this.mapping.variable(rec.name).write(rec.payload);
         this.ownVersion.set(rec.name, ver);
         if (!this.outbox) this.lastSeen.set(rec.name, ver);
-      }
+        this.journal.stamp(rec.name, rec.hlc, { key, seq: rec.seq });
+      } else this.journal.applied(key, rec.seq, -1);
     }
-    this.window.markApplied(rec.origin, rec.epoch, rec.seq);
-    this.persist();
+    this.window.markAppliedKey(key, rec.seq);
+    this.dirty = true;
+    if (this.journal.size > JOURNAL_COMPACT_BYTES) this.persist();
     this.streamLagMs = lagMs;
     this.net.add(rec.payload.byteLength, lagMs * 1000);
     this.bridge.o.metrics.routeRecords.inc({ direction: "in" });
@@ -617,6 +685,7 @@ class FileRoute {
     } catch {
       /* state dir gone */
     }
+    this.journal.close();
     this.mapping.close();
     this.outbox?.close();
   }
@@ -712,7 +781,7 @@ export class RoutingBridge extends EventEmitter<RoutingBridgeEvents> {
           this.o.log.warn({ err: (e as Error).message }, "cannot persist routing state");
         }
       }
-    }, 100);
+    }, PERSIST_INTERVAL_MS);
     this.resumeFromSidecars();
   }
 
