@@ -117,6 +117,10 @@ export class RouteConsumer {
   private commitRunning = false;
   /** Producer flush time of the last applied record; lastLagMs is computed once per batch from it. */
   private lastSentAt = 0;
+  /** Dedupe key of the last frame's (origin, epoch): consecutive frames of one producer reuse it. */
+  private keyOrigin = "";
+  private keyEpoch = "";
+  private key = "";
   private readonly s = { applied: 0, duplicates: 0, skippedOwn: 0, deadLettered: 0, trimmed: 0, batches: 0, lastLagMs: 0 };
 
   constructor(private readonly o: RouteConsumerOptions) {
@@ -342,21 +346,23 @@ export class RouteConsumer {
   }
 
   private async processEntries(entries: RawEntry[]): Promise<void> {
-    const trimmed: string[] = [];
+    let trimmed: string[] | null = null;
     const skipOwn = this.o.skipOwnOrigin !== false;
-    for (const [idBuf, fields] of entries) {
-      const id = idBuf.toString();
+    for (let e = 0; e < entries.length; e++) {
+      const entry = entries[e]!;
+      const id = entry[0].toString();
+      const fields = entry[1];
       if (!fields) {
         // Pending entry that retention trimmed before we applied it: nothing left to apply.
-        trimmed.push(id);
+        (trimmed ??= []).push(id);
         this.pendingAck.push(id);
         continue;
       }
       let records: RoutedRecord[];
       try {
         records = decodeFrame(id, fields);
-      } catch (e) {
-        await this.deadLetterFrame(id, fields, e as Error);
+      } catch (err) {
+        await this.deadLetterFrame(id, fields, err as Error);
         this.advance(id);
         this.pendingAck.push(id);
         continue;
@@ -366,8 +372,14 @@ export class RouteConsumer {
         if (first.origin === this.o.nodeId && skipOwn) {
           this.s.skippedOwn += records.length;
         } else {
-          const key = DedupeWindow.key(first.origin, first.epoch);
-          for (const rec of records) {
+          if (first.origin !== this.keyOrigin || first.epoch !== this.keyEpoch) {
+            this.keyOrigin = first.origin;
+            this.keyEpoch = first.epoch;
+            this.key = DedupeWindow.key(first.origin, first.epoch);
+          }
+          const key = this.key;
+          for (let r = 0; r < records.length; r++) {
+            const rec = records[r]!;
             if (this.window.seenKey(key, rec.seq)) {
               this.s.duplicates++;
               continue;
@@ -382,7 +394,7 @@ export class RouteConsumer {
       this.advance(id);
       this.pendingAck.push(id);
     }
-    if (trimmed.length) this.reportTrimmed(trimmed);
+    if (trimmed) this.reportTrimmed(trimmed);
     if (this.lastSentAt) this.s.lastLagMs = Date.now() - this.lastSentAt;
     this.s.batches++;
     this.scheduleCommit();

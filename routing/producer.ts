@@ -16,7 +16,7 @@
  *   The backlog lives in this process's memory: a crash of the worker loses it.
  */
 import { randomBytes } from "node:crypto";
-import { encodeBody, frameFields, type RouteRecordInput } from "./codec";
+import { FRAME_FIELD, FrameEncoder, type RouteRecordInput } from "./codec";
 import { connectClient, createRedisClient, type RedisClient, type RedisTarget } from "./connection";
 import { RoutingError } from "./errors";
 import type { HlcStamp, HybridLogicalClock } from "./hlc";
@@ -62,7 +62,8 @@ export interface RouteProducerOptions {
 }
 
 interface Frame {
-  fields: (string | Buffer)[];
+  /** The encoded frame (format version 2): the value of the entry's one field. */
+  data: Buffer;
   /** Variable writes of the frame: the snapshot hash update that goes with its XADD. */
   snapshot: (string | Buffer)[] | null;
   records: number;
@@ -74,7 +75,7 @@ interface FileState {
   stream: string;
   vars: string;
   durable: boolean;
-  trim: (string | number)[];
+  trim: Trim;
   queue: RouteRecordInput[];
   queueBytes: number;
   frame: Frame | null;
@@ -105,6 +106,7 @@ export class RouteProducer {
   private readonly client: RedisClient;
   private readonly ownsClient: boolean;
   private readonly files = new Map<string, FileState>();
+  private readonly encoder: FrameEncoder;
   /** tenantId → fileId → state: the per-record lookup. */
   private readonly byTenant = new Map<string, Map<string, FileState>>();
   private readonly opts: Required<Pick<RouteProducerOptions, "maxFrameRecords" | "maxFrameBytes" | "maxPayloadBytes" | "maxBacklogRecords" | "maxBacklogBytes">>;
@@ -119,6 +121,7 @@ export class RouteProducer {
     this.nodeId = options.nodeId;
     this.epoch = options.epoch ?? `${Date.now().toString(36)}${randomBytes(4).toString("hex")}`;
     if (!/^[A-Za-z0-9_-]{1,64}$/.test(this.epoch)) throw new RoutingError("ROUTE_INVALID_CONFIG", "epoch must match [A-Za-z0-9_-]{1,64}");
+    this.encoder = new FrameEncoder(this.nodeId, this.epoch);
     this.opts = {
       maxFrameRecords: options.maxFrameRecords ?? 1024,
       maxFrameBytes: options.maxFrameBytes ?? 1 << 20,
@@ -307,11 +310,11 @@ export class RouteProducer {
     st.queueBytes -= bytes;
     const firstSeq = st.nextSeq;
     st.nextSeq += n;
-    const body = encodeBody(records);
+    const data = this.encoder.encode(firstSeq, Date.now(), records);
     let vars: SnapshotWrite[] | null = null;
     for (const r of records) if (r.kind === "variable" && r.hlc) (vars ??= []).push({ name: r.name, payload: r.payload, stamp: r.hlc });
     return {
-      fields: frameFields({ origin: this.nodeId, epoch: this.epoch, firstSeq, count: n, sentAt: Date.now() }, body),
+      data,
       snapshot: vars ? snapshotArgs(this.nodeId, vars) : null,
       records: n,
       bytes,
@@ -325,12 +328,13 @@ export class RouteProducer {
     if (!frame) return;
     if (this.ownsClient && this.client.status === "wait") return; // start() not called yet
     st.inflight = true;
-    // Trim args are evaluated per XADD (MINID moves with time).
-    const trim = st.trim[0] === "MINID" ? ["MINID", "~", `${Date.now() - Number(st.trim[2])}-0`] : st.trim;
+    // The trim threshold is evaluated per XADD (MINID moves with time).
+    const trim = st.trim;
+    const threshold = trim.maxAgeMs === undefined ? trim.threshold : `${Date.now() - trim.maxAgeMs}-0`;
     // A frame with variable writes also updates the file's snapshot hash, in the same script.
     const sent = frame.snapshot
-      ? xaddWithSnapshot(this.client, st, [...trim, "*", ...frame.fields], frame.snapshot)
-      : this.client.call("XADD", [st.stream, ...trim, "*", ...frame.fields]);
+      ? xaddWithSnapshot(this.client, st, [trim.strategy, "~", threshold, "*", FRAME_FIELD, frame.data], frame.snapshot)
+      : this.client.call("XADD", [st.stream, trim.strategy, "~", threshold, "*", FRAME_FIELD, frame.data]);
     sent.then(
       () => {
         st.inflight = false;
@@ -408,7 +412,14 @@ export class RouteProducer {
   };
 }
 
-function trimArgs(r: RetentionPolicy | undefined): (string | number)[] {
-  if (r?.maxAgeMs !== undefined) return ["MINID", "~", r.maxAgeMs];
-  return ["MAXLEN", "~", r?.maxLen ?? 100_000];
+/** XADD trimming of one file: `<strategy> ~ <threshold>`; MINID's threshold is computed per XADD. */
+interface Trim {
+  strategy: "MAXLEN" | "MINID";
+  threshold: string;
+  maxAgeMs?: number;
+}
+
+function trimArgs(r: RetentionPolicy | undefined): Trim {
+  if (r?.maxAgeMs !== undefined) return { strategy: "MINID", threshold: "", maxAgeMs: r.maxAgeMs };
+  return { strategy: "MAXLEN", threshold: String(r?.maxLen ?? 100_000) };
 }

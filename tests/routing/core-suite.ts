@@ -8,8 +8,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  RouteConsumer, RouteProducer, compareStreamIds, createRedisClient, connectClient, readDeadLetters,
-  type RedisTarget, type RoutedRecord,
+  RouteConsumer, RouteProducer, compareStreamIds, createRedisClient, connectClient, encodeBody, fileKeys, frameFields,
+  readDeadLetters, type RedisTarget, type RoutedRecord,
 } from "../../routing";
 import { NodeProcess, readLog, uniqueFile, until, type LogLine } from "./helpers";
 
@@ -163,6 +163,31 @@ export function defineCoreSuite(label: string, setup: () => Promise<SuiteTarget>
       expect(dl[0]!.fields.a).toBe("3");
       expect(dl[0]!.fields.p).toBe("poison");
       expect(consumer.stats().deadLettered).toBe(1);
+      admin.disconnect();
+      await consumer.close();
+      await producer.close();
+    });
+
+    it("entries of format version 1 left in a stream by an older producer are applied, in order, with the new ones", async () => {
+      const file = uniqueFile();
+      const seen: RoutedRecord[] = [];
+      const consumer = new RouteConsumer({ redis: env.target, file, nodeId: "mixed", blockMs: 500, startId: "0", apply: (r) => void seen.push(r) });
+      const admin = createRedisClient(env.target, "admin");
+      await connectClient(admin);
+      const v1 = frameFields({ origin: "oldprod", epoch: "e1", firstSeq: 1, count: 2, sentAt: Date.now() }, encodeBody([
+        { kind: "message", name: "", payload: Buffer.from("v1-a") },
+        { kind: "message", name: "", payload: Buffer.from("v1-b") },
+      ]));
+      await admin.call("XADD", [fileKeys(file).stream, "*", ...v1]);
+      await consumer.start();
+      const producer = new RouteProducer({ redis: env.target, nodeId: "newprod" });
+      await producer.start();
+      producer.publish(file, Buffer.from("v2-a"));
+      await producer.flush();
+      await until("3 applied", () => seen.length >= 3);
+      expect(seen.map((r) => [r.origin, r.seq, Buffer.from(r.payload).toString()])).toEqual([["oldprod", 1, "v1-a"], ["oldprod", 2, "v1-b"], ["newprod", 1, "v2-a"]]);
+      const entries = (await admin.call("XRANGE", [fileKeys(file).stream, "-", "+"])) as [string, string[]][];
+      expect(entries.map(([, f]) => f.length)).toEqual([14, 2]); // the new producer writes one field per entry
       admin.disconnect();
       await consumer.close();
       await producer.close();

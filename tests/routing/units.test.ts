@@ -1,9 +1,21 @@
 import { Packr } from "msgpackr";
 import { describe, expect, it } from "vitest";
 import {
-  DedupeWindow, HybridLogicalClock, VariableMerger, compareStamps, compareStreamIds, decodeFrame, encodeBody, fileKeys,
-  frameFields, isRoutingError, tenantKeyPattern,
+  DedupeWindow, FrameEncoder, HybridLogicalClock, VariableMerger, compareStamps, compareStreamIds, decodeFrame, encodeBody, fileKeys,
+  frameEntryFields, frameFields, isRoutingError, tenantKeyPattern, type RouteRecordInput,
 } from "../../routing";
+
+/** A version-2 entry's fields as Redis returns them. */
+const v2Fields = (frame: Buffer) => frameEntryFields(frame).map((f) => Buffer.from(f));
+const badEntryOf = (fn: () => unknown): string => {
+  try {
+    fn();
+  } catch (e) {
+    expect(isRoutingError(e, "ROUTE_BAD_ENTRY")).toBe(true);
+    return (e as Error).message;
+  }
+  throw new Error("decoded a bad entry");
+};
 
 describe("keys", () => {
   it("share one hash tag per tenant/file and reject ids that would break the tag or ACL patterns", () => {
@@ -74,6 +86,60 @@ describe("frames", () => {
     // A variable write whose stamp is not two non-negative integers is refused, not applied.
     const bad = Buffer.from(new Packr({ useRecords: false }).pack([[1, "x", Buffer.from("a"), -5, 0]]));
     expect(() => decodeFrame("3-1", frameFields({ origin: "o", epoch: "e", firstSeq: 1, count: 1, sentAt: 0 }, bad).map((f) => Buffer.from(f)))).toThrow(/HLC stamp/);
+  });
+
+  it("format 2: one field carries header and records; every length class and stamp round-trips", () => {
+    const enc = new FrameEncoder("node-1", "g7abc");
+    const recs: RouteRecordInput[] = [];
+    for (const len of [0, 1, 255, 256, 65535, 65536]) {
+      for (const nl of [0, 5, 31, 32, 300]) {
+        recs.push({ kind: "message", name: "é".repeat(nl >> 1) + "x".repeat(nl & 1), payload: Buffer.alloc(len, 7) });
+        recs.push({ kind: "variable", name: "n".repeat(nl), payload: Buffer.alloc(len, 3), hlc: { wallMs: [0, 200, 2 ** 40 + 3, Number.MAX_SAFE_INTEGER][nl % 4]!, counter: [0, 128, 2 ** 33][len % 3]!, nodeId: "node-1" } });
+      }
+    }
+    for (const set of [recs.slice(0, 1), recs.slice(0, 2), recs]) {
+      const fields = frameEntryFields(enc.encode(2 ** 35 + 7, 1_700_000_000_123, set));
+      expect(fields.length).toBe(2);
+      const back = decodeFrame("9-1", fields.map((f) => Buffer.from(f)));
+      expect(back.map((r) => [r.kind, r.name, Buffer.from(r.payload).toString("hex"), r.hlc?.wallMs, r.hlc?.counter, r.hlc?.nodeId, r.seq, r.index])).toEqual(
+        set.map((r, i) => [r.kind, r.name, Buffer.from(r.payload).toString("hex"), r.hlc?.wallMs, r.hlc?.counter, r.hlc ? "node-1" : undefined, 2 ** 35 + 7 + i, i]),
+      );
+      expect(back.every((r) => r.origin === "node-1" && r.epoch === "g7abc" && r.sentAt === 1_700_000_000_123 && r.streamId === "9-1")).toBe(true);
+    }
+    // A one-message frame is the 24-byte header, origin, epoch, 9 bytes of record header, payload.
+    expect(enc.encode(1, 0, [{ kind: "message", name: "", payload: Buffer.alloc(64) }]).length).toBe(24 + 11 + 9 + 64);
+    expect(() => enc.encode(1, 0, [{ kind: "variable", name: "x", payload: Buffer.from("a"), hlc: { wallMs: -5, counter: 0, nodeId: "node-1" } }])).toThrow(/HLC stamp/);
+    expect(() => new FrameEncoder("a:b", "e")).toThrow(/origin/);
+  });
+
+  it("format 2: truncated, padded, foreign-version or inconsistent frames are refused, never half-applied", () => {
+    const enc = new FrameEncoder("o", "e");
+    const good = enc.encode(5, 0, [
+      { kind: "message", name: "s", payload: Buffer.from("hello") },
+      { kind: "variable", name: "v", payload: Buffer.from("x"), hlc: { wallMs: 1, counter: 2, nodeId: "o" } },
+    ]);
+    expect(decodeFrame("1-1", v2Fields(good))).toHaveLength(2);
+    for (let cut = 0; cut < good.length; cut++) badEntryOf(() => decodeFrame("1-1", v2Fields(good.subarray(0, cut))));
+    expect(badEntryOf(() => decodeFrame("1-1", v2Fields(Buffer.concat([good, Buffer.from([0])]))))).toMatch(/after the last record/);
+    const patched = (at: number, v: number) => {
+      const b = Buffer.from(good);
+      b[at] = v;
+      return v2Fields(b);
+    };
+    expect(badEntryOf(() => decodeFrame("1-1", patched(0, 3)))).toMatch(/unsupported format version 3/);
+    badEntryOf(() => decodeFrame("1-1", patched(3, 1))); // reserved flags
+    badEntryOf(() => decodeFrame("1-1", patched(1, 0))); // empty origin
+    badEntryOf(() => decodeFrame("1-1", patched(4, 3))); // count says 3
+    badEntryOf(() => decodeFrame("1-1", patched(4, 255))); // count larger than the bytes could hold
+    badEntryOf(() => decodeFrame("1-1", patched(15, 0x40))); // first seq above 2^53
+    badEntryOf(() => decodeFrame("1-1", patched(26, 2))); // record kind 2
+    badEntryOf(() => decodeFrame("1-1", patched(27, 200))); // name longer than the frame
+  });
+
+  it("version 1 entries (seven fields, msgpack body) are still decoded", () => {
+    const body = encodeBody([{ kind: "message", name: "a", payload: Buffer.from("old") }]);
+    const [rec] = decodeFrame("1-1", frameFields({ origin: "n0", epoch: "e0", firstSeq: 3, count: 1, sentAt: 9 }, body).map((f) => Buffer.from(f)));
+    expect([rec!.origin, rec!.epoch, rec!.seq, rec!.name, Buffer.from(rec!.payload).toString(), rec!.sentAt]).toEqual(["n0", "e0", 3, "a", "old", 9]);
   });
 
   it("stream ids compare numerically", () => {
