@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { RequestMeta } from "~/server/actor";
+import type { HeaderReader } from "~/server/rest/direct";
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -11,7 +12,7 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
  *   to run behind a reverse proxy that sets these; without one, the values are client-supplied
  *   and the audit log records them as such.
  */
-export function requestMetaFromHeaders(headers: Headers): RequestMeta {
+export function requestMetaFromHeaders(headers: HeaderReader): RequestMeta {
   const given = headers.get("x-request-id")?.trim();
   const requestId = given && REQUEST_ID.test(given) ? given : randomUUID();
   const forwarded = headers.get("x-forwarded-for")?.split(",")[0]?.trim();
@@ -21,7 +22,7 @@ export function requestMetaFromHeaders(headers: Headers): RequestMeta {
 }
 
 /** The raw API key of `Authorization: Bearer <key>`, or null when there is no bearer token. */
-export function bearerToken(headers: Headers): string | null {
+export function bearerToken(headers: HeaderReader): string | null {
   const auth = headers.get("authorization");
   if (!auth) return null;
   const m = /^Bearer\s+(\S+)\s*$/i.exec(auth);

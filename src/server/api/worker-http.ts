@@ -10,26 +10,28 @@ import { logger } from "~/server/logger";
 import { authenticateNode, NodeAuthError, type AuthenticatedNode } from "~/server/services/node-join";
 import { requestMetaFromHeaders } from "./request-meta";
 import type { RequestMeta } from "~/server/actor";
+import { toWebResponse, webRequestLike, withDirect, type HandlerResult, type HeaderReader, type PlainResponse, type RequestLike, type WithDirect } from "~/server/rest/direct";
 
 /** Largest request body a worker may send (attachment sync of a busy node fits easily). */
 export const WORKER_BODY_LIMIT = 4 << 20;
 
-export function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", "cache-control": "no-store", ...headers } });
+/** A JSON answer (plain: see rest/direct.ts; the route's web handler turns it into a `Response`). */
+export function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): PlainResponse {
+  return { status, headers: { "content-type": "application/json", "cache-control": "no-store", ...headers }, body: JSON.stringify(body) };
 }
 
-function errorResponse(status: number, code: string, message: string, fields?: Record<string, string[]>): Response {
+function errorResponse(status: number, code: string, message: string, fields?: Record<string, string[]>): PlainResponse {
   return jsonResponse(status, { error: { code, message, ...(fields ? { fields } : {}) } });
 }
 
 /** The credential of `Authorization: Node <credential>`, or null. */
-export function nodeCredential(headers: Headers): string | null {
+export function nodeCredential(headers: HeaderReader): string | null {
   const m = new RegExp(`^${NODE_AUTH_SCHEME}\\s+(\\S+)\\s*$`).exec(headers.get("authorization") ?? "");
   return m?.[1] ?? null;
 }
 
 /** Reads and validates a JSON body; oversized → 413, invalid → 400 with field errors. */
-export async function readJson<T>(req: Request, schema: z.ZodType<T>): Promise<T> {
+export async function readJson<T>(req: Pick<RequestLike, "headers" | "text">, schema: z.ZodType<T>): Promise<T> {
   const length = Number(req.headers.get("content-length") ?? "0");
   if (length > WORKER_BODY_LIMIT) throw new AppError("PAYLOAD_TOO_LARGE", `Request body over ${WORKER_BODY_LIMIT} bytes`);
   const text = await req.text();
@@ -49,12 +51,15 @@ export async function readJson<T>(req: Request, schema: z.ZodType<T>): Promise<T
   return parsed.data;
 }
 
-type Handler = (req: Request, meta: RequestMeta) => Promise<Response>;
-type NodeHandler = (req: Request, node: AuthenticatedNode, meta: RequestMeta) => Promise<Response>;
+type Handler = (req: RequestLike, meta: RequestMeta) => Promise<HandlerResult>;
+type NodeHandler = (req: RequestLike, node: AuthenticatedNode, meta: RequestMeta) => Promise<HandlerResult>;
 
-/** Wraps a handler with the error mapping. */
-export function workerRoute(handler: Handler): (req: Request) => Promise<Response> {
-  return async (req) => {
+/**
+ * Wraps a handler with the error mapping. The result is the route file's web handler, with the
+ * same work attached for the app server's direct path (rest/direct.ts).
+ */
+export function workerRoute(handler: Handler): WithDirect<(req: Request) => Promise<Response>> {
+  const core = async (req: RequestLike): Promise<HandlerResult> => {
     const meta = requestMetaFromHeaders(req.headers);
     try {
       return await handler(req, meta);
@@ -65,10 +70,11 @@ export function workerRoute(handler: Handler): (req: Request) => Promise<Respons
       return errorResponse(500, "INTERNAL", `Internal error (request id ${meta.requestId})`);
     }
   };
+  return withDirect(async (req: Request) => toWebResponse(await core(webRequestLike(req))), core);
 }
 
 /** Wraps a handler that needs an authenticated, non-revoked node. */
-export function nodeRoute(handler: NodeHandler): (req: Request) => Promise<Response> {
+export function nodeRoute(handler: NodeHandler): WithDirect<(req: Request) => Promise<Response>> {
   return workerRoute(async (req, meta) => {
     const node = await authenticateNode(nodeCredential(req.headers));
     return handler(req, node, meta);

@@ -13,6 +13,7 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
+import { directHandlerOf, type DirectHandler } from "~/server/rest/direct";
 import type { AnyRouteDef, RouteContext } from "~/server/rest/handler";
 
 /** A route handler as the Next.js route files export it. */
@@ -23,6 +24,8 @@ export interface DirectRoute {
   /** The path pattern, `{param}` placeholders (for logs and tests). */
   path: string;
   handler: WebHandler;
+  /** The same handler without web objects (rest/direct.ts), when the route file provides it. */
+  direct: DirectHandler | null;
 }
 
 interface CompiledRoute extends DirectRoute {
@@ -50,7 +53,7 @@ function compile(method: string, fullPath: string, handler: WebHandler): Compile
       return "([^/]+)";
     })
     .join("/");
-  return { method, path: fullPath, handler, regex: new RegExp(`^${source}$`), params };
+  return { method, path: fullPath, handler, direct: directHandlerOf(handler), regex: new RegExp(`^${source}$`), params };
 }
 
 /** The routing table: exact method + path → handler. Static paths are looked up in a map. */

@@ -6,11 +6,13 @@
  *
  * Responses are written as Next.js writes them for a route handler: status, the handler's
  * headers, then the body as it arrives (a streamed body — audit export, server-sent events — is
- * written chunk by chunk, never buffered; a client that goes away cancels the stream).
+ * written chunk by chunk, never buffered; a client that goes away cancels the stream). A plain
+ * answer (rest/direct.ts: JSON, complete at once) goes out in one write with a Content-Length.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Readable, type Writable } from "node:stream";
 import zlib from "node:zlib";
+import { toWebResponse, type PlainResponse } from "~/server/rest/direct";
 
 const BODYLESS = new Set(["GET", "HEAD"]);
 
@@ -93,6 +95,37 @@ export function negotiateEncoding(acceptEncoding: string | undefined): "gzip" | 
   return best[0];
 }
 
+const NO_TRANSFORM = /(?:^|,)\s*no-transform\s*(?:,|$)/i;
+
+/**
+ * Writes a plain answer (rest/direct.ts) with the status, headers and `Vary` that
+ * `writeWebResponse(res, toWebResponse(answer))` writes, headers in the order a web `Headers`
+ * lists them, and the body in one `end` with its Content-Length instead of chunked. A body the
+ * client accepts compressed goes through `writeWebResponse` (compressed as before).
+ */
+export function writePlainResponse(res: ServerResponse, answer: PlainResponse): Promise<void> | void {
+  const headers = answer.headers;
+  const type = headers["content-type"];
+  const compressible = type !== undefined && COMPRESSIBLE.test(type) && !NO_TRANSFORM.test(headers["cache-control"] ?? "");
+  const bodyless = answer.body === null || res.req.method === "HEAD" || answer.status === 204 || answer.status === 304;
+  if (compressible && !bodyless && headers["content-encoding"] === undefined && negotiateEncoding(res.req.headers["accept-encoding"]) !== null) {
+    return writeWebResponse(res, toWebResponse(answer));
+  }
+  const ownVary = headers.vary;
+  const vary = ownVary ? `${NEXT_VARY}, ${ownVary}` : NEXT_VARY;
+  const out: string[] = compressible ? ["Vary", `${vary}, Accept-Encoding`] : ["vary", vary];
+  for (const name of Object.keys(headers).sort()) if (name !== "vary") out.push(name, headers[name]!);
+  if (bodyless || answer.body === null) {
+    res.writeHead(answer.status, out);
+    res.end();
+    return;
+  }
+  const body = Buffer.from(answer.body, "utf8");
+  out.push("content-length", String(body.length));
+  res.writeHead(answer.status, out);
+  res.end(body);
+}
+
 /**
  * Writes a web `Response` to the node response as Next.js writes an app-route response: its
  * status and headers plus Next's \`Vary\`, compressed (gzip/deflate, flushed chunk by chunk) when
@@ -106,7 +139,7 @@ export async function writeWebResponse(res: ServerResponse, response: Response):
   const ownVary = response.headers.get("vary");
   const vary = ownVary ? `${NEXT_VARY}, ${ownVary}` : NEXT_VARY;
   const type = response.headers.get("content-type");
-  const transformable = !/(?:^|,)\s*no-transform\s*(?:,|$)/i.test(response.headers.get("cache-control") ?? "");
+  const transformable = !NO_TRANSFORM.test(response.headers.get("cache-control") ?? "");
   const compressible = type !== null && COMPRESSIBLE.test(type) && transformable;
   if (compressible) res.setHeader("Vary", `${vary}, Accept-Encoding`);
   else res.setHeader("vary", vary);

@@ -26,7 +26,8 @@ import { AppError } from "~/server/errors";
 import { authenticateApiKey } from "~/server/services/api-keys";
 import { resolveTenantContext } from "~/server/services/tenant-context";
 import { MAX_BODY_BYTES, readJsonBody } from "./body";
-import { emptyResponse, errorResponse, jsonResponse } from "./http";
+import { toWebResponse, webRequestLike, withDirect, type DirectContext, type HandlerResult, type HeaderReader, type RequestLike, type WithDirect } from "./direct";
+import { plainEmptyResponse, plainErrorResponse, plainJsonResponse } from "./http";
 
 /** Header a signed-in user (cookie) sends to say which of their tenants the call is for. */
 export const TENANT_HEADER = "x-commy-tenant";
@@ -39,6 +40,7 @@ export interface RouteArgs<P, Q, B> {
   params: Out<P>;
   query: Out<Q>;
   body: B extends z.ZodType ? z.output<B> | unknown : undefined;
+  /** The web request (on the app server's direct path it is built only when a handler reads it). */
   req: Request;
   meta: RequestMeta;
 }
@@ -91,7 +93,7 @@ function parseWith<S extends z.ZodType>(schema: S, value: unknown, prefix?: stri
  * if sent, must name that tenant: otherwise 404 like any other tenant); a signed-in user must
  * say which tenant with `X-Commy-Tenant` and be a member of it.
  */
-export async function authenticateRest(req: Request, meta: RequestMeta): Promise<TenantContext> {
+export async function authenticateRest(req: { headers: HeaderReader }, meta: RequestMeta): Promise<TenantContext> {
   const requestedTenant = req.headers.get(TENANT_HEADER)?.trim() || null;
   const authorization = req.headers.get("authorization");
   if (authorization !== null) {
@@ -111,10 +113,21 @@ export interface RouteContext {
   params?: Promise<Record<string, string | string[] | undefined>> | Record<string, string | string[] | undefined>;
 }
 
-/** Turns a route declaration into a Next.js App Router handler `(req, { params }) => Response`. */
+/**
+ * Turns a route declaration into a Next.js App Router handler `(req, { params }) => Response`.
+ * The same work, without web objects, is attached as its `DIRECT` handler for the app server
+ * (`direct.ts`): one implementation, two doors.
+ */
 export function restHandler<P extends z.ZodType | undefined, Q extends z.ZodType | undefined, B extends z.ZodType | undefined>(
   route: RouteDef<P, Q, B>,
-): (req: Request, context?: RouteContext) => Promise<Response> {
+): WithDirect<(req: Request, context?: RouteContext) => Promise<Response>> {
+  const core = restCore(route);
+  return withDirect(async (req: Request, context?: RouteContext) => toWebResponse(await core(webRequestLike(req), context)), core);
+}
+
+function restCore<P extends z.ZodType | undefined, Q extends z.ZodType | undefined, B extends z.ZodType | undefined>(
+  route: RouteDef<P, Q, B>,
+): (req: RequestLike, context?: RouteContext | DirectContext) => Promise<HandlerResult> {
   const hasBody = route.method === "post" || route.method === "patch";
   return async (req, context) => {
     const meta = requestMetaFromHeaders(req.headers);
@@ -129,25 +142,39 @@ export function restHandler<P extends z.ZodType | undefined, Q extends z.ZodType
       const rawParams = (await context?.params) ?? {};
       const params = (route.params ? parseWith(route.params, rawParams, "path") : undefined) as Out<P>;
       let query = undefined as Out<Q>;
-      if (route.query) {
-        const url = new URL(req.url);
-        query = parseWith(route.query, Object.fromEntries(url.searchParams), "query") as Out<Q>;
-      }
+      if (route.query) query = parseWith(route.query, queryObject(req.url), "query") as Out<Q>;
       let body: unknown = undefined;
       if (hasBody && route.body) {
-        const raw = await readJsonBody(req);
+        const raw = await readJsonBody(req.web());
         body = route.rawBody ? raw : parseWith(route.body, raw);
       }
 
-      const result = await route.handler({ ctx, params, query, body: body as RouteArgs<P, Q, B>["body"], req, meta });
+      const result = await route.handler({
+        ctx,
+        params,
+        query,
+        body: body as RouteArgs<P, Q, B>["body"],
+        get req() {
+          return req.web();
+        },
+        meta,
+      });
       if (result instanceof Response) {
         result.headers.set("x-request-id", meta.requestId);
         return result;
       }
-      if (route.success.status === 204) return emptyResponse(meta.requestId);
-      return jsonResponse(result, meta.requestId, { status: route.success.status });
+      if (route.success.status === 204) return plainEmptyResponse(meta.requestId);
+      return plainJsonResponse(result, meta.requestId, route.success.status);
     } catch (err) {
-      return errorResponse(err, meta.requestId);
+      return plainErrorResponse(err, meta.requestId);
     }
   };
+}
+
+/** The query string as `Object.fromEntries(new URL(url).searchParams)` gives it (last value of a repeated name wins). */
+function queryObject(url: string): Record<string, string> {
+  const q = url.indexOf("?");
+  if (q < 0) return {};
+  const hash = url.indexOf("#", q);
+  return Object.fromEntries(new URLSearchParams(hash < 0 ? url.slice(q + 1) : url.slice(q + 1, hash)));
 }

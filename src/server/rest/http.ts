@@ -9,6 +9,7 @@ import { ZodError } from "zod";
 import { zodFieldErrors, type TErrorEnvelope } from "~/server/contracts/common";
 import { APP_ERROR_CODES, AppError, isAppError } from "~/server/errors";
 import { logger } from "~/server/logger";
+import { toWebResponse, type PlainResponse } from "./direct";
 
 export const REQUEST_ID_HEADER = "x-request-id";
 
@@ -32,12 +33,30 @@ export function emptyResponse(requestId: string, status = 204): Response {
   return new Response(null, { status, headers: baseHeaders(requestId) });
 }
 
+/** `jsonResponse` as a plain answer (same status, headers and body; `extra` names in lower case). */
+export function plainJsonResponse(body: unknown, requestId: string, status = 200, extra?: Record<string, string>): PlainResponse {
+  const headers: Record<string, string> = { "cache-control": "no-store", ...extra };
+  headers[REQUEST_ID_HEADER] = requestId;
+  headers["content-type"] = "application/json; charset=utf-8";
+  return { status, headers, body: JSON.stringify(body) };
+}
+
+/** `emptyResponse` as a plain answer. */
+export function plainEmptyResponse(requestId: string, status = 204): PlainResponse {
+  return { status, headers: { "cache-control": "no-store", [REQUEST_ID_HEADER]: requestId }, body: null };
+}
+
 /**
  * Any thrown value → the error response. AppErrors keep their code, user message and field
  * errors; a ZodError is a VALIDATION_FAILED with field errors; anything else is logged with the
  * request id and answered with a generic 500 (internal details never reach the client).
  */
 export function errorResponse(err: unknown, requestId: string): Response {
+  return toWebResponse(plainErrorResponse(err, requestId));
+}
+
+/** `errorResponse` as a plain answer. */
+export function plainErrorResponse(err: unknown, requestId: string): PlainResponse {
   let appError: AppError;
   if (isAppError(err)) {
     appError = err;
@@ -59,5 +78,5 @@ export function errorResponse(err: unknown, requestId: string): Response {
   const retryAfter = (appError as { retryAfterSeconds?: unknown }).retryAfterSeconds;
   if (typeof retryAfter === "number") headers["retry-after"] = String(Math.ceil(retryAfter));
   if (appError.httpStatus === 401) headers["www-authenticate"] = 'Bearer realm="commy"';
-  return jsonResponse(body, requestId, { status: APP_ERROR_CODES[appError.code] ?? 500, headers });
+  return plainJsonResponse(body, requestId, APP_ERROR_CODES[appError.code] ?? 500, headers);
 }
