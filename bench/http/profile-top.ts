@@ -3,7 +3,9 @@
  * by self time, and the share of time under a few paths of interest, so a profile of the app under
  * load can be read without a GUI.
  *
- *   node --import tsx bench/http/profile-top.ts <file.cpuprofile> [top=40]
+ *   node --import tsx bench/http/profile-top.ts <file.cpuprofile> [top=40] [skipSeconds=0]
+ *
+ * `skipSeconds` leaves out the first seconds of the profile (start-up, module loading, warm-up).
  */
 import { readFileSync } from "node:fs";
 
@@ -23,6 +25,7 @@ interface Profile {
 const file = process.argv[2];
 if (!file) throw new Error("usage: profile-top.ts <file.cpuprofile> [top]");
 const top = Number(process.argv[3] ?? 40);
+const skipMicros = Number(process.argv[4] ?? 0) * 1e6;
 const prof = JSON.parse(readFileSync(file, "utf8")) as Profile;
 
 const byId = new Map(prof.nodes.map((n) => [n.id, n]));
@@ -30,7 +33,11 @@ const parent = new Map<number, number>();
 for (const n of prof.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
 
 const self = new Map<number, number>();
-prof.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (prof.timeDeltas[i] ?? 0)));
+let elapsed = 0;
+prof.samples.forEach((id, i) => {
+  elapsed += prof.timeDeltas[i] ?? 0;
+  if (elapsed >= skipMicros) self.set(id, (self.get(id) ?? 0) + (prof.timeDeltas[i] ?? 0));
+});
 const total = [...self.values()].reduce((a, b) => a + b, 0);
 
 const label = (n: ProfileNode) => {

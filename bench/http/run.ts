@@ -39,6 +39,7 @@ import autocannon from "autocannon";
 import { ensureNextBuild, startAppServer } from "../../scripts/lib/app";
 import { freePort, stopPid, waitFor } from "../../scripts/lib/process";
 import { makeTestDir, migrateDatabase, startPostgres } from "../../scripts/lib/services";
+import { seed, seedScale } from "./seed";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "../..");
@@ -109,90 +110,6 @@ function log(msg: string): void {
   console.log(`[bench:http] ${msg}`);
 }
 
-interface Seeded {
-  apiKey: string;
-  tenantId: string;
-  ctx: {
-    actor: { type: "USER"; userId: string; label: string; isPlatformAdmin: boolean };
-    tenantId: string;
-    role: "OWNER";
-    meta: { requestId: string; ip: string; userAgent: string };
-  };
-}
-
-/** Seeds through the services (so the data is exactly what the API would have created). */
-async function seed(databaseUrl: string): Promise<Seeded> {
-  process.env.DATABASE_URL = databaseUrl;
-  const { db } = await import("~/server/db");
-  const { createApiKey } = await import("~/server/services/api-keys");
-  const { createSharedFile } = await import("~/server/services/shared-files");
-  const tenant = await db.tenant.create({ data: { name: "Bench", slug: "bench" } });
-  const user = await db.user.create({ data: { email: "bench@commy.local", name: "Bench" } });
-  await db.membership.create({ data: { tenantId: tenant.id, userId: user.id, role: "OWNER" } });
-  const ctx: Seeded["ctx"] = {
-    actor: { type: "USER", userId: user.id, label: "bench", isPlatformAdmin: false },
-    tenantId: tenant.id,
-    role: "OWNER",
-    meta: { requestId: "bench-seed", ip: "127.0.0.1", userAgent: "bench" },
-  };
-  for (let i = 0; i < FILES; i++) {
-    const stream = i % 2 === 1;
-    await createSharedFile(ctx, {
-      name: fileName(i),
-      description: `benchmark file ${i}`,
-      kind: stream ? "stream" : "variables",
-      pattern: stream ? "publish-subscribe" : "blackboard",
-      layout: stream
-        ? { type: "stream", messageMaxSize: 256, capacity: 1024, overflow: "overwrite" }
-        : { type: "variables", slots: [{ name: "value", maxSize: 64 }, { name: "status", maxSize: 16 }] },
-    });
-  }
-  const key = await createApiKey(ctx, { name: "bench", scopes: ["files:read"] });
-  return { apiKey: key.secret, tenantId: tenant.id, ctx };
-}
-
-const fileName = (i: number): string => `bench.file-${String(i).padStart(5, "0")}`;
-
-/**
- * B7 scale: grows the tenant to `B7_FILES` shared files (copies of the first two, a variables
- * and a stream file made by the service, under new names: one INSERT … SELECT) and joins
- * `B7_NODES` nodes through the real join-token exchange. Returns the node credentials.
- */
-async function seedScale(seeded: Seeded): Promise<string[]> {
-  const { db } = await import("~/server/db");
-  const { createJoinToken, exchangeJoinToken } = await import("~/server/services/node-join");
-  if (B7_FILES > FILES) {
-    const cols = (
-      await db.$queryRaw<{ column_name: string }[]>`SELECT column_name::text AS column_name FROM information_schema.columns WHERE table_name = 'SharedFile' ORDER BY ordinal_position`
-    ).map((c) => c.column_name);
-    const list = cols.map((c) => `"${c}"`).join(", ");
-    const values = cols
-      .map((c) => (c === "id" ? `'bf' || md5(random()::text || g::text)` : c === "name" ? `'bench.file-' || lpad(g::text, 5, '0')` : `t."${c}"`))
-      .join(", ");
-    await db.$executeRawUnsafe(
-      `INSERT INTO "SharedFile" (${list})
-       SELECT ${values} FROM generate_series(${FILES}::int, ${B7_FILES - 1}::int) g
-       JOIN "SharedFile" t ON t."tenantId" = $1 AND t.name = CASE WHEN g % 2 = 0 THEN '${fileName(0)}' ELSE '${fileName(1)}' END`,
-      seeded.tenantId,
-    );
-  }
-  const credentials: string[] = [];
-  const capabilities = { shmBytes: 1 << 30, ipcNamespace: "4026531839", bootId: "bench", platform: "linux", arch: "x64", cpus: 2 };
-  let next = 0;
-  const joinOne = async (): Promise<void> => {
-    for (let i = next++; i < B7_NODES; i = next++) {
-      const { token } = await createJoinToken(seeded.ctx, { controlPlaneUrl: "http://127.0.0.1" });
-      const joined = await exchangeJoinToken(
-        { token, hostname: `bench-node-${String(i).padStart(4, "0")}`, version: "bench", labels: {}, capabilities },
-        { requestId: `bench-join-${i}`, ip: "127.0.0.1", userAgent: "bench" },
-      );
-      credentials.push(joined.credential);
-    }
-  };
-  await Promise.all(Array.from({ length: 8 }, joinOne));
-  return credentials;
-}
-
 function measure(url: string, headers: Record<string, string>, seconds: number): Promise<Measurement> {
   return new Promise((resolve, reject) => {
     autocannon({ url, connections: CONNECTIONS, duration: seconds, headers, pipelining: 1, timeout: 30 }, (err, r) => {
@@ -234,7 +151,7 @@ async function main(): Promise<void> {
   const pg = await startPostgres({ dataDir: path.join(tmp.dir, "postgres"), database: "commy_bench", ephemeral: true });
   cleanups.push(() => pg.stop());
   await migrateDatabase(pg.url);
-  const seeded = await seed(pg.url);
+  const seeded = await seed(pg.url, FILES);
   log(`seeded 1 tenant, ${FILES} shared files, 1 API key (files:read)`);
 
   const started = Date.now();
@@ -305,7 +222,7 @@ async function main(): Promise<void> {
   let heartbeats: HeartbeatStats | null = null;
   if (!SKIP_B7) {
     const t0 = Date.now();
-    const credentials = await seedScale(seeded);
+    const credentials = await seedScale(seeded, FILES, B7_FILES, B7_NODES);
     log(`B7: tenant grown to ${B7_FILES} shared files, ${credentials.length} nodes joined (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
     const check7 = await fetch(filesUrl, { headers: auth });
     if (check7.status !== 200) throw new Error(`GET /api/v1/files answered ${check7.status} after growing the tenant`);
