@@ -75,9 +75,26 @@ const FORWARD_LINGER_MS = 5 * 60_000;
  * past JOURNAL_COMPACT_BYTES; between two writes the journal holds what was applied.
  */
 const PERSIST_INTERVAL_MS = 100;
+/** A queue route waits this long for Redis at start before delivering locally (see runStreamLoop). */
+const QUEUE_START_WAIT_MS = 3000;
 const JOURNAL_COMPACT_BYTES = 1 << 20;
 
 export type RoutingRedis = NonNullable<RoutingConfigResponse["redis"]>;
+
+/**
+ * Whether the file's producers on a routing worker write their own mapping (the outbox, read
+ * only by the worker) instead of the main one:
+ *  - NETWORK_ONLY: everything goes through Redis, co-located traffic too;
+ *  - QUEUE streams (unless LOCAL_ONLY): the worker decides per message whether it stays on this
+ *    node (no remote peers: copied into the main ring) or goes to the file's shared group `q`
+ *    (remote peers: each node appends to its main ring only what it claimed), so a message is
+ *    consumed on exactly one node. Producers keep their mapping for their whole attachment, so
+ *    the decision cannot live in them: a peer may appear while they are attached.
+ */
+export function producerUsesOutbox(file: Pick<CatalogueFile, "transportPreference" | "pattern" | "kind">): boolean {
+  if (file.transportPreference === "NETWORK_ONLY") return true;
+  return file.pattern === "QUEUE" && file.kind === "STREAM" && file.transportPreference !== "LOCAL_ONLY";
+}
 
 export interface LocalAttachment {
   id: string;
@@ -119,6 +136,8 @@ interface Sidecar {
   peers: AttachmentLocation[];
   /** When a remote peer was last seen (ms). */
   remoteSeenAt?: number;
+  /** Which ring forwardPos counts in (absent: "main", as written before outboxes for queues). */
+  forwardRing?: "main" | "outbox";
   /**
    * Generation of the apply journal that continues this snapshot: entries of this generation
    * were applied after the snapshot was taken (apply-journal.ts). Absent in older state files.
@@ -211,7 +230,7 @@ class FileRoute {
     this.ref = { tenantId: bridge.o.tenantId, fileId: file.id };
     fileKeys(this.ref); // validates ids
     this.mapping = SharedFile.open(bridge.o.mappingPath(file.id));
-    this.outbox = this.networkOnly ? (bridge.o.ensureOutbox(file), SharedFile.open(bridge.o.outboxPath(file.id))) : null;
+    this.outbox = producerUsesOutbox(file) ? (bridge.o.ensureOutbox(file), SharedFile.open(bridge.o.outboxPath(file.id))) : null;
     this.sidecarPath = path.join(bridge.o.stateDir, "routing", this.ref.tenantId, `${file.id}.json`);
     this.side = this.loadSidecar();
     for (const s of this.side.own) this.own.add(s);
@@ -240,6 +259,11 @@ class FileRoute {
     return this.file.transportPreference === "LOCAL_ONLY";
   }
 
+  /** Queue pattern through the outbox: each message to one node (see producerUsesOutbox). */
+  get queue(): boolean {
+    return this.outbox !== null && !this.networkOnly;
+  }
+
   get generation(): string {
     return this.mapping.generation;
   }
@@ -247,7 +271,7 @@ class FileRoute {
   /** Forwarding happens while some node other than this one has attachments (or NETWORK_ONLY). */
   get forwarding(): boolean {
     if (this.localOnly) return false;
-    if (this.outbox !== null || this.remote.length > 0) return true;
+    if (this.networkOnly || this.remote.length > 0) return true;
     return Date.now() - this.remoteSeenAt < FORWARD_LINGER_MS;
   }
 
@@ -265,9 +289,19 @@ class FileRoute {
       peers: [],
       journalGen: 1,
     };
+    fresh.forwardRing = this.outbox ? "outbox" : "main";
     try {
       const s = JSON.parse(readFileSync(this.sidecarPath, "utf8")) as Sidecar;
-      if (s.v === 1 && s.generation === this.mapping.generation && typeof s.epoch === "string" && Number.isSafeInteger(s.nextSeq)) return s;
+      if (s.v === 1 && s.generation === this.mapping.generation && typeof s.epoch === "string" && Number.isSafeInteger(s.nextSeq)) {
+        // State written while the producers used the other ring (the file became a routed queue):
+        // its position means nothing in this one; start forwarding at this ring's head.
+        if ((s.forwardRing ?? "main") !== fresh.forwardRing) {
+          s.forwardPos = fresh.forwardPos;
+          s.forwardRing = fresh.forwardRing;
+          s.own = [];
+        }
+        return s;
+      }
     } catch {
       /* none or unreadable: start fresh */
     }
@@ -362,9 +396,12 @@ class FileRoute {
       file: this.ref,
       nodeId: b.o.nodeId,
       pattern: queue ? "queue" : "broadcast",
-      // Variables: everything retained (the merger keeps the latest); streams: from now on.
-      startId: this.file.kind === "VARIABLES" ? "0" : "$",
-      skipOwnOrigin: !this.networkOnly,
+      // Variables: everything retained (the merger keeps the latest); broadcast streams: from now
+      // on; queues: everything retained, whichever node creates the shared group first (frames
+      // forwarded before any node consumed are still somebody's to take).
+      startId: this.file.kind === "VARIABLES" || queue ? "0" : "$",
+      // With an outbox this node's own records are in Redis only: they are applied like others.
+      skipOwnOrigin: this.outbox === null,
       blockMs: 2000,
       claimIdleMs: 10_000,
       apply: (rec) => this.apply(rec),
@@ -383,15 +420,66 @@ class FileRoute {
         if (e.type === "error" && !this.closed) b.o.log.debug({ file: this.file.name, err: e.error }, "routing consumer error (retrying)");
       },
     };
-    this.consumer = new RouteConsumer(this.consumerOptions);
     if (this.file.kind === "STREAM") this.streamLoop = this.runStreamLoop();
     else {
       const src = this.outbox ?? this.mapping;
       for (const name of src.variableNames()) this.lastSeen.set(name, src.variable(name).version);
       this.varTimer = setInterval(() => this.pollVariables(), VARIABLE_POLL_MS);
     }
+    if (this.queue) {
+      // The shared group first (presence waits for it), then a consumer while there are local ones.
+      void this.ensureQueueGroup().then(() => this.syncQueueConsumer());
+      return;
+    }
     // The consumer retries its start until Redis answers (the route works locally meanwhile).
+    this.consumer = new RouteConsumer(this.consumerOptions);
     void this.startConsumer();
+  }
+
+  /**
+   * Queue files: creates the shared group `q` (at "0", see startId) so this node can announce
+   * itself, even with producers only; retried until Redis answers.
+   */
+  private async ensureQueueGroup(): Promise<void> {
+    const keys = fileKeys(this.ref);
+    for (let delay = 200; !this.closed; delay = Math.min(delay * 2, 2000)) {
+      try {
+        await this.bridge.commands.call("XGROUP", ["CREATE", keys.stream, groupName("queue", this.bridge.o.nodeId), "0", "MKSTREAM"]);
+      } catch (e) {
+        if (!String((e as Error).message).includes("BUSYGROUP")) {
+          await new Promise((r) => setTimeout(r, delay));
+          continue;
+        }
+      }
+      this.consumerReady = true;
+      void this.bridge.announce(this);
+      return;
+    }
+  }
+
+  private queueChain: Promise<void> = Promise.resolve();
+
+  /**
+   * Queue files: this node claims from the shared group only while it has local consumers.
+   * A node without them would take messages into a ring nobody reads, away from the nodes whose
+   * consumers wait for them. Serialized: attachments may come and go faster than a start.
+   */
+  syncQueueConsumer(): Promise<void> {
+    if (!this.queue || !this.consumerOptions) return this.queueChain;
+    this.queueChain = this.queueChain
+      .then(async () => {
+        const wanted = !this.closed && this.consumerReady && [...this.local.values()].some((a) => a.side === "CONSUMER");
+        if (wanted && !this.consumer) {
+          this.consumer = new RouteConsumer(this.consumerOptions!);
+          await this.startConsumer();
+        } else if (!wanted && this.consumer) {
+          const c = this.consumer;
+          this.consumer = null;
+          await c.close(2000);
+        }
+      })
+      .catch((e: unknown) => this.bridge.o.log.warn({ file: this.file.name, err: (e as Error).message }, "queue consumer start/stop failed"));
+    return this.queueChain;
   }
 
   /** The consumer group exists (presence is announced only then: frames sent to us are kept). */
@@ -427,15 +515,19 @@ class FileRoute {
   private async runStreamLoop(): Promise<void> {
     const src = this.outbox ?? this.mapping;
     // Until the producer's connection is up the ring itself holds what is to be forwarded
-    // (a send now would fail and, for a non-durable file, be dropped).
-    while (!this.closed && this.bridge.producerClient.status !== "ready") await new Promise((r) => setTimeout(r, 50));
+    // (a send now would fail and, for a non-durable file, be dropped). A queue delivers locally
+    // while Redis is unreachable, but gives the connection a moment first: after a restart, the
+    // messages read again were probably forwarded already.
+    const waitUntil = this.queue ? Date.now() + QUEUE_START_WAIT_MS : Infinity;
+    while (!this.closed && this.bridge.producerClient.status !== "ready" && Date.now() < waitUntil) await new Promise((r) => setTimeout(r, 50));
     if (this.closed) return;
     const reader = src.stream.reader({ from: this.side.forwardPos, register: false });
     try {
       while (!this.closed) {
         let n = 0;
         for (let m = reader.next(); m; m = n < 4096 ? reader.next() : null) {
-          this.onLocalMessage(m.seq, m.data);
+          const pending = this.onLocalMessage(m.seq, m.data);
+          if (pending) await pending;
           n++;
         }
         if (n === 0) {
@@ -451,12 +543,14 @@ class FileRoute {
     }
   }
 
-  private onLocalMessage(seq: number, data: Uint8Array): void {
+  /** One message of the forwarded ring; a promise only when a local queue delivery must wait for space. */
+  private onLocalMessage(seq: number, data: Uint8Array): Promise<void> | void {
     if (!this.outbox && this.own.delete(seq)) {
       this.skip(seq);
       return;
     }
     this.shm.add(data.byteLength);
+    if (this.queue && !this.queueForwards()) return this.deliverLocally(seq, data);
     if (!this.forwarding || !this.producer) {
       this.skip(seq);
       return;
@@ -472,6 +566,34 @@ class FileRoute {
       else this.bridge.o.log.warn({ file: this.file.name, err: (e as Error).message }, "cannot forward a message");
       this.skip(seq);
     }
+  }
+
+  /**
+   * Queue files: whether the next outbox message goes to the shared group (else it stays here).
+   * To the group while another node is (or lately was) attached, Redis is reachable, and either a
+   * remote node has consumers or this one has none (the message then waits in the group for one).
+   */
+  private queueForwards(): boolean {
+    if (!this.forwarding || !this.producer || this.bridge.producerClient.status !== "ready") return false;
+    for (const p of this.remote) if (p.side === "consumer") return true;
+    for (const a of this.local.values()) if (a.side === "CONSUMER") return false;
+    return true;
+  }
+
+  /**
+   * Queue without remote consumers (or with Redis unreachable): the outbox message stays on this
+   * node, copied into the main ring with the same journaled append as an applied record (key:
+   * this node and the outbox generation, seq: outbox seq + 1), so a crash cannot copy it twice.
+   * Each outbox message is either copied here or forwarded, decided once by this reader.
+   */
+  private async deliverLocally(seq: number, data: Uint8Array): Promise<void> {
+    const key = DedupeWindow.key(this.bridge.o.nodeId, `out${this.outbox!.generation}`);
+    if (!this.window.seenKey(key, seq + 1)) {
+      await appendJournaled(this.journal, this.mapping.stream, key, seq + 1, data);
+      this.window.markAppliedKey(key, seq + 1);
+      this.dirty = true;
+    }
+    this.skip(seq);
   }
 
   /** A ring entry that needs no forwarding: it counts as done once everything before it is. */
@@ -678,7 +800,7 @@ class FileRoute {
     if (this.varTimer) clearInterval(this.varTimer);
     this.pollVariablesFinal();
     await this.streamLoop?.catch(() => undefined);
-    await Promise.allSettled([this.producer?.close(graceMs), this.consumer?.close(graceMs)]);
+    await Promise.allSettled([this.producer?.close(graceMs), this.queue ? this.syncQueueConsumer() : this.consumer?.close(graceMs)]);
     this.advanceConfirmed();
     try {
       this.persist();
@@ -871,6 +993,7 @@ export class RoutingBridge extends EventEmitter<RoutingBridgeEvents> {
     r.file = file;
     r.local.set(att.id, att);
     r.redecide();
+    void r.syncQueueConsumer();
     void this.publishNow(r);
   }
 
@@ -883,6 +1006,7 @@ export class RoutingBridge extends EventEmitter<RoutingBridgeEvents> {
       void this.publishNow(r).finally(() => r.close(2000));
     } else {
       r.redecide();
+      void r.syncQueueConsumer();
       void this.publishNow(r);
     }
   }
@@ -956,7 +1080,12 @@ export class RoutingBridge extends EventEmitter<RoutingBridgeEvents> {
       try {
         const side = JSON.parse(readFileSync(path.join(this.o.stateDir, "routing", this.o.tenantId, `${file.id}.json`), "utf8")) as Sidecar;
         const m = SharedFile.open(this.o.mappingPath(file.id), { readOnly: true });
-        const behind = m.generation === side.generation && side.forwardPos < m.stream.head && (side.peers.length > 0 || Date.now() - (side.remoteSeenAt ?? 0) < FORWARD_LINGER_MS);
+        // The ring the producers write: the outbox (queue, NETWORK_ONLY) or the main one.
+        const outbox = side.forwardRing === "outbox" && existsSync(this.o.outboxPath(file.id)) ? SharedFile.open(this.o.outboxPath(file.id), { readOnly: true }) : null;
+        const head = (outbox ?? m).stream.head;
+        // A queue copies outbox messages to this node when no peer is left: resumed regardless.
+        const behind = m.generation === side.generation && side.forwardPos < head && (outbox !== null || side.peers.length > 0 || Date.now() - (side.remoteSeenAt ?? 0) < FORWARD_LINGER_MS);
+        outbox?.close();
         m.close();
         if (!behind) continue;
         const r = new FileRoute(this, file);

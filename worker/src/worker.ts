@@ -33,7 +33,7 @@ import { ensureStateDir, hostCapabilities, identityPath, loadIdentity, saveIdent
 import { Session, SocketError } from "./session";
 import { WorkerStateMachine } from "./state";
 import { startHttpServer } from "./http-server";
-import { RoutingBridge, type RoutingRedis } from "./routing-bridge";
+import { RoutingBridge, producerUsesOutbox, type RoutingRedis } from "./routing-bridge";
 import { RoutingConfigResponseSchema, type RouteReport, type Transport, type TransportPreference } from "../../src/server/contracts/worker";
 
 export const WORKER_VERSION = "0.1.0";
@@ -765,7 +765,9 @@ export class Worker extends EventEmitter<{ revoked: []; fatal: [Error] }> {
     // NETWORK_ONLY through the bridge: producers write their own mapping (the outbox), which only
     // the worker reads and forwards; consumers read the main one, filled from Redis.
     let attachPath = p;
-    if (this.routing && file.transportPreference === "NETWORK_ONLY" && req.side === "PRODUCER") {
+    // Queue streams too: the worker decides per message whether it stays here or goes to the
+    // shared group across nodes, so each message is consumed on exactly one node.
+    if (this.routing && producerUsesOutbox(file) && req.side === "PRODUCER") {
       attachPath = this.files.pathFor(this.tenantId, file.id, ".out");
       try {
         if (!this.files.exists(attachPath)) this.files.create(this.tenantId, file, false, ".out");
