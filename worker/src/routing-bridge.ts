@@ -261,7 +261,7 @@ class FileRoute {
 
   /** Queue pattern through the outbox: each message to one node (see producerUsesOutbox). */
   get queue(): boolean {
-    return this.outbox !== null && !this.networkOnly;
+    return this.outbox !== null && this.file.pattern === "QUEUE";
   }
 
   get generation(): string {
@@ -518,7 +518,7 @@ class FileRoute {
     // (a send now would fail and, for a non-durable file, be dropped). A queue delivers locally
     // while Redis is unreachable, but gives the connection a moment first: after a restart, the
     // messages read again were probably forwarded already.
-    const waitUntil = this.queue ? Date.now() + QUEUE_START_WAIT_MS : Infinity;
+    const waitUntil = this.queue && !this.networkOnly ? Date.now() + QUEUE_START_WAIT_MS : Infinity;
     while (!this.closed && this.bridge.producerClient.status !== "ready" && Date.now() < waitUntil) await new Promise((r) => setTimeout(r, 50));
     if (this.closed) return;
     const reader = src.stream.reader({ from: this.side.forwardPos, register: false });
@@ -574,6 +574,7 @@ class FileRoute {
    * remote node has consumers or this one has none (the message then waits in the group for one).
    */
   private queueForwards(): boolean {
+    if (this.networkOnly) return true;
     if (!this.forwarding || !this.producer || this.bridge.producerClient.status !== "ready") return false;
     for (const p of this.remote) if (p.side === "consumer") return true;
     for (const a of this.local.values()) if (a.side === "CONSUMER") return false;
