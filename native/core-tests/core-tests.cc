@@ -71,7 +71,7 @@ static bool BuildImage(const CreateSpec& spec, Image* img) {
 static CreateSpec VarSpec() {
   CreateSpec s;
   s.kind = kKindVariables;
-  s.slots = {{"temp", 64}, {"big", 5000}, {"tiny", 1}};
+  s.slots = {{"temp", 64}, {"big", 5000}, {"tiny", 1}, {"small", 28}};  // tiny, small: inline
   s.generation = 0x1234;
   return s;
 }
@@ -123,7 +123,12 @@ static void TestRoundTrip() {
     CHECK(st.ok());
     CHECK(l.total_size == img.n && l.generation == spec.generation && l.kind == spec.kind);
     if (spec.kind == kKindVariables) {
-      CHECK(l.slots.size() == 3 && l.slots[1].name == "big" && l.slots[1].max_size == 5000);
+      CHECK(l.slots.size() == 4 && l.slots[1].name == "big" && l.slots[1].max_size == 5000);
+      // Out-of-line buffers after the control lines; inline ones in the readers' line.
+      CHECK(l.slots[1].buf == var::kControlSize && l.slots[1].step == VarBufStride(5000));
+      CHECK(l.slots[2].buf == var::kInlineBuf0 && l.slots[2].step == var::kInlineMax);
+      CHECK(l.slots[3].buf == var::kInlineBuf0 && l.slots[3].buf + 2 * l.slots[3].step == var::kControlSize);
+      CHECK(!VarInline(29) && VarInline(28) && VarBufOffset(29) == var::kControlSize);
     } else {
       CHECK(l.capacity == 64 && l.msg_max == 100 && ((l.flags & kFlagOverflowRefuse) != 0) == spec.refuse);
     }
@@ -157,12 +162,14 @@ static void TestTruncations() {
   v[8] = 9;  // version 9
   Layout l;
   CHECK(Is(HeaderValidator::Validate(v.data(), v.size(), &l), code::kVersion));
-  v[8] = 1;  // version 1: the old layout, refused with its own message
-  Status old = HeaderValidator::Validate(v.data(), v.size(), &l);
-  CHECK(Is(old, code::kVersion) && old.message.find("older") != std::string::npos);
+  for (uint8_t older : {1, 2}) {  // the old layouts, refused with their own message
+    v[8] = older;
+    Status old = HeaderValidator::Validate(v.data(), v.size(), &l);
+    CHECK(Is(old, code::kVersion) && old.message.find("older") != std::string::npos);
+  }
   v[8] = 0;
   CHECK(Is(HeaderValidator::Validate(v.data(), v.size(), &l), code::kCorrupt));
-  v[8] = 2;
+  v[8] = kFormatVersion;
   v[1] = 'X';
   CHECK(Is(HeaderValidator::Validate(v.data(), v.size(), &l), code::kBadMagic));
 }
@@ -308,10 +315,12 @@ static void FuzzStreamReader(int cases) {
 
 // ---------------------------------------------------------------------------
 
-static void TestSeqlockThreads() {
+// slot 1: 5000 bytes, out of line; slot 3: 28 bytes, inline (format v3).
+static void TestSeqlockThreads(size_t slot) {
   Image img;
   BuildImage(VarSpec(), &img);
-  const VarSlotInfo s = img.layout.slots[1];  // 5000 bytes
+  const VarSlotInfo s = img.layout.slots[slot];
+  const uint32_t max = s.max_size;
   std::atomic<bool> stop{false};
   std::atomic<long> torn{0}, reads{0}, writes{0};
   std::vector<std::thread> ts;
@@ -320,7 +329,7 @@ static void TestSeqlockThreads() {
       int32_t me = Participants::Register(img.p);
       std::vector<uint8_t> buf(5000);
       for (uint64_t i = 0; !stop; i++) {
-        uint32_t len = MakeValue(buf.data(), 5000, i * 2 + w), ver;
+        uint32_t len = MakeValue(buf.data(), max, i * 2 + w), ver;
         if (Seqlock::Write(img.p, s, buf.data(), len, me, -1, &ver).ok()) writes++;
       }
       Participants::Unregister(img.p, me);
@@ -338,7 +347,8 @@ static void TestSeqlockThreads() {
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   stop = true;
   for (auto& t : ts) t.join();
-  std::printf("seqlock threads: %ld writes, %ld reads, %ld torn\n", writes.load(), reads.load(), torn.load());
+  std::printf("seqlock threads (%u B slot): %ld writes, %ld reads, %ld torn\n", max, writes.load(), reads.load(),
+              torn.load());
   CHECK(torn == 0);
   CHECK(writes > 100 && reads > 100);
 }
@@ -408,13 +418,14 @@ static void TestRingThreads() {
 
 // Forked writers SIGKILLed at random instants. The parent reads all along
 // and, after each kill, must be able to write (the dead owner's lock is broken).
-static void TestKilledWriters(int rounds) {
+static void TestKilledWriters(int rounds, size_t slot) {
   Image img;
   BuildImage(VarSpec(), &img);
-  const VarSlotInfo s = img.layout.slots[1];
+  const VarSlotInfo s = img.layout.slots[slot];
+  const uint32_t max = s.max_size;
   std::vector<uint8_t> buf(5000), out(5000);
   uint32_t ver;
-  Seqlock::Write(img.p, s, buf.data(), MakeValue(buf.data(), 5000, 1), Participants::Register(img.p), -1, &ver);
+  Seqlock::Write(img.p, s, buf.data(), MakeValue(buf.data(), max, 1), Participants::Register(img.p), -1, &ver);
   int32_t me = Participants::Register(img.p);
   std::mt19937_64 rng(42);
   long torn = 0, reads = 0, stuck = 0;
@@ -427,7 +438,7 @@ static void TestKilledWriters(int rounds) {
       // Write(), so a kill often lands with the lock held.
       std::vector<std::vector<uint8_t>> vals(4, std::vector<uint8_t>(5000));
       uint32_t lens[4];
-      for (int k = 0; k < 4; k++) lens[k] = MakeValue(vals[k].data(), 5000, k + round * 1000003ull);
+      for (int k = 0; k < 4; k++) lens[k] = MakeValue(vals[k].data(), max, k + round * 1000003ull);
       for (uint64_t i = 0;; i++) {
         uint32_t v;
         Seqlock::Write(img.p, s, vals[i & 3].data(), lens[i & 3], cme, -1, &v);
@@ -448,12 +459,12 @@ static void TestKilledWriters(int rounds) {
     Seqlock::Read(img.p, s, out.data(), 5000, &len, &v);
     if (!ValueOk(out.data(), len)) torn++;
     // Must not time out: the lock of a dead child is recovered.
-    uint32_t wl = MakeValue(buf.data(), 5000, 7 + round);
+    uint32_t wl = MakeValue(buf.data(), max, 7 + round);
     if (!Seqlock::Write(img.p, s, buf.data(), wl, me, 2000000000, &ver).ok()) stuck++;
   }
   uint32_t recoveries = AtomicLoad32(img.p + s.offset + var::kRecoveries);
-  std::printf("killed writers: %d rounds, %ld reads, %ld torn, %u lock recoveries, %ld stuck\n", rounds, reads, torn,
-              recoveries, stuck);
+  std::printf("killed writers (%u B slot): %d rounds, %ld reads, %ld torn, %u lock recoveries, %ld stuck\n", max, rounds,
+              reads, torn, recoveries, stuck);
   CHECK(torn == 0);
   CHECK(stuck == 0);
   CHECK(recoveries > 0);
@@ -643,11 +654,13 @@ int main(int argc, char** argv) {
   TestParticipants();
   FuzzValidator(fuzz_cases);
   FuzzStreamReader(fuzz_cases / 2);
-  TestSeqlockThreads();
+  TestSeqlockThreads(1);
+  TestSeqlockThreads(3);
   TestRingThreads();
   TestPartialAppend();
   TestFutexRing();
-  TestKilledWriters(200);
+  TestKilledWriters(200, 1);
+  TestKilledWriters(200, 3);
   TestKilledProducers(150);
   std::printf("core-tests: %d passed, %d failed\n", g_passed, g_failed);
   return g_failed == 0 ? 0 : 1;

@@ -17,7 +17,7 @@ export interface NativeLayout {
   creatorPid: number;
   createdNs: number;
   regionOffset: number;
-  slots?: { name: string; maxSize: number; offset: number; stride: number }[];
+  slots?: { name: string; maxSize: number; offset: number; stride: number; bufferOffset: number; bufferStep: number }[];
   capacity?: number;
   messageMaxSize?: number;
   slotStride?: number;

@@ -13,6 +13,10 @@ export const VAR = {
   version: 64, // with len: one 64-bit word, published by one store
   len: 68,
   controlSize: 128,
+  // format v3: slots of at most inlineMax bytes keep their two buffers in
+  // the readers' line, at inlineBuf0 and inlineBuf0 + inlineMax
+  inlineMax: 28,
+  inlineBuf0: 72,
 } as const;
 
 /** Stream control block (relative to the region offset) and ring slots. */

@@ -160,7 +160,7 @@ export class SharedFile {
     const index = slots.findIndex((s) => s.name === name);
     const s = slots[index];
     if (!s) throw new CommyError("COMMY_E_UNKNOWN_VARIABLE", `no variable "${name}" in this file`);
-    v = new Variable(this, index, s.name, s.maxSize, s.offset, s.stride);
+    v = new Variable(this, index, s.name, s.maxSize, s.offset, s.bufferOffset, s.bufferStep);
     this.#variables.set(name, v);
     return v;
   }

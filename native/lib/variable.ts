@@ -7,7 +7,9 @@
  * writer (holding the slot lock) fills the other buffer and publishes it
  * with one 64-bit store of {version + 1, len}. Version and length have a
  * cache line of their own (format v2), apart from the writers' lock line,
- * so a busy-polling reader's line changes hands exactly once per write. A reader loads version, copies, loads version again, and
+ * so a busy-polling reader's line changes hands exactly once per write; a
+ * slot of at most 28 bytes keeps both buffers in that line too (format v3),
+ * so a small write moves one cache line in all. A reader loads version, copies, loads version again, and
  * accepts only if both loads agree. Reads never cross into C++ (that is what
  * makes a 64 B read cost tens of nanoseconds); C++ is only called to break a
  * dead writer's lock and to FUTEX_WAKE sleepers.
@@ -74,9 +76,11 @@ export class Variable {
   readonly #pubIdx: number; // Float64Array index of the {version, len} word
   readonly #ctl: number;
   readonly #buf0: number;
-  readonly #stride: number;
+  readonly #stride: number; // buffer 0 -> buffer 1
+  readonly #wide: boolean; // buffers 8-aligned (out-of-line); else inline, 4-aligned
   #lastOut: Uint8Array | null = null;
   #lastOut64: Float64Array | null = null;
+  #lastOut32: Int32Array | null = null;
   #lastIn: Uint8Array | null = null;
   readonly #pub = new Uint32Array(2);
   readonly #pub64 = new Float64Array(this.#pub.buffer);
@@ -85,7 +89,15 @@ export class Variable {
   #meta = new Uint32Array(2);
 
   /** @internal use {@link SharedFile.variable}. */
-  constructor(host: VariableHost, index: number, name: string, maxSize: number, offset: number, stride: number) {
+  constructor(
+    host: VariableHost,
+    index: number,
+    name: string,
+    maxSize: number,
+    offset: number,
+    bufferOffset: number,
+    bufferStep: number,
+  ) {
     this.#host = host;
     this.#index = index;
     this.name = name;
@@ -99,8 +111,12 @@ export class Variable {
     this.#waitersIdx = (offset + VAR.waiters) >> 2;
     this.#lenIdx = (offset + VAR.len) >> 2;
     this.#pubIdx = (offset + VAR.version) >> 3;
-    this.#buf0 = offset + VAR.controlSize;
-    this.#stride = stride;
+    // Out-of-line buffers follow the control lines; a slot of at most
+    // VAR.inlineMax bytes keeps both in the readers' line (format v3), so a
+    // write moves one cache line to the readers instead of two.
+    this.#buf0 = offset + bufferOffset;
+    this.#stride = bufferStep;
+    this.#wide = ((this.#buf0 | this.#stride) & 7) === 0;
   }
 
   /** Current published version (0 = never written). One atomic load. */
@@ -151,9 +167,13 @@ export class Variable {
     //  - the waiters load after the fence (Dekker pairing with waiters,
     //    who increment waiters and then re-read version).
     const next = (i32[this.#versionIdx]! + 1) >>> 0;
-    const dst = this.#buf0 + (next & 1) * this.#stride; // 64-aligned
+    const dst = this.#buf0 + (next & 1) * this.#stride;
     const in64 = this.#lastIn64;
-    if (data === this.#lastIn && in64 !== null && in64.length === len >> 3) {
+    if (!this.#wide) {
+      // Inline slot: at most 28 bytes into the readers' line.
+      const u8 = this.#u8;
+      for (let i = 0; i < len; i++) u8[dst + i] = data[i]!;
+    } else if (data === this.#lastIn && in64 !== null && in64.length === len >> 3) {
       // Same (8-aligned) source as last time: 8 bytes per step (bit-exact,
       // see readInto), no builtin call.
       const f64 = this.#f64;
@@ -190,8 +210,10 @@ export class Variable {
     if (out !== this.#lastOut) {
       this.#lastOut = out;
       this.#lastOut64 = (out.byteOffset & 7) === 0 ? new Float64Array(out.buffer, out.byteOffset, out.byteLength >> 3) : null;
+      this.#lastOut32 = (out.byteOffset & 3) === 0 ? new Int32Array(out.buffer, out.byteOffset, out.byteLength >> 2) : null;
     }
     const out64 = this.#lastOut64;
+    const out32 = this.#lastOut32;
     for (;;) {
       // A plain load (x86-64 only, see write()): loads are not reordered
       // with loads, and the Atomics.load below orders the copy before it.
@@ -203,13 +225,21 @@ export class Variable {
         // 8 bytes per step: Float64Array element copies move the bits
         // unchanged (a load feeding a store; tested with NaN payloads in
         // tests/native/backpressure-waits.test.ts), at half the instructions of Int32.
-        const src = this.#buf0 + b * this.#stride; // 64-aligned
+        const src = this.#buf0 + b * this.#stride;
         let i = 0;
-        if (out64 !== null) {
-          const n8 = len >> 3;
-          const s8 = src >> 3;
-          for (; i < n8; i++) out64[i] = this.#f64[s8 + i]!;
-          i <<= 3;
+        if (this.#wide) {
+          if (out64 !== null) {
+            const n8 = len >> 3;
+            const s8 = src >> 3;
+            for (; i < n8; i++) out64[i] = this.#f64[s8 + i]!;
+            i <<= 3;
+          }
+        } else if (out32 !== null) {
+          // Inline slot (4-aligned buffers): 4 bytes per step, bits unchanged.
+          const n4 = len >> 2;
+          const s4 = src >> 2;
+          for (; i < n4; i++) out32[i] = i32[s4 + i]!;
+          i <<= 2;
         }
         const u8 = this.#u8;
         for (; i < len; i++) out[i] = u8[src + i]!;

@@ -1,4 +1,4 @@
-// format.h — the shared-file binary layout (format version 2).
+// format.h — the shared-file binary layout (format version 3).
 //
 // Plain C++17, no N-API. Every offset here is normative and mirrored in
 // docs/spec/shared-file-format.md and native/lib/layout.ts; change all three
@@ -17,11 +17,13 @@ namespace commy {
 
 // ---- file-wide constants -------------------------------------------------
 inline constexpr uint8_t kMagic[8] = {'C', 'O', 'M', 'M', 'Y', 'S', 'F', 0};
-inline constexpr uint32_t kFormatVersion = 2;
+inline constexpr uint32_t kFormatVersion = 3;
 // Version 1 put a variable's version word in the same cache line as its
 // writer lock and waiter count (and each buffer's length next to its data);
-// version 2 gives the version its own line. v1 files are refused with
-// COMMY_E_VERSION (re-create them); there is no in-place upgrade.
+// version 2 gave the version its own line; version 3 keeps the two buffers
+// of a small slot (max_size <= var::kInlineMax) inside that line, so a write
+// of a small value moves one cache line instead of two. Older files are
+// refused with COMMY_E_VERSION (re-create them); there is no in-place upgrade.
 inline constexpr uint32_t kOldestRefusedVersion = 1;
 inline constexpr uint32_t kHeaderSize = 4096;
 inline constexpr uint32_t kCacheLine = 64;
@@ -89,7 +91,17 @@ inline constexpr size_t kLen = 68;        // u32: length of the published value
 // (version in the low half) publishes a write, so the readers' line takes
 // exactly one store per write.
 inline constexpr size_t kControlSize = 128;
-// Each of the two buffers: data[max_size], padded to stride (64-aligned).
+// Each of the two buffers: data[max_size], padded to stride (64-aligned),
+// after the control lines...
+inline constexpr size_t kBuffers = kControlSize;
+// ...except in an inline slot (max_size <= kInlineMax): its two buffers are
+// the rest of the readers' line, 28 bytes each, at kInlineBuf0 and
+// kInlineBuf0 + kInlineMax, so a reader gets version, length and value with
+// one cache-line transfer. The space after the control lines (2 x stride) is
+// still reserved, so a slot's size does not depend on where its value lives.
+inline constexpr uint32_t kInlineMax = 28;
+inline constexpr size_t kInlineBuf0 = kLen + 4;  // 72
+static_assert(kInlineBuf0 + 2 * kInlineMax == kControlSize, "inline buffers fill the readers' line");
 }  // namespace var
 
 // ---- stream region ---------------------------------------------------------
@@ -130,6 +142,15 @@ inline constexpr uint32_t VarBufStride(uint32_t max_size) {
 }
 inline constexpr uint64_t VarSlotSize(uint32_t max_size) {
   return var::kControlSize + 2ull * VarBufStride(max_size);
+}
+inline constexpr bool VarInline(uint32_t max_size) { return max_size <= var::kInlineMax; }
+/** Where buffer 0 of a slot starts, relative to the slot. */
+inline constexpr uint32_t VarBufOffset(uint32_t max_size) {
+  return static_cast<uint32_t>(VarInline(max_size) ? var::kInlineBuf0 : var::kBuffers);
+}
+/** Distance from buffer 0 to buffer 1. */
+inline constexpr uint32_t VarBufStep(uint32_t max_size) {
+  return VarInline(max_size) ? var::kInlineMax : VarBufStride(max_size);
 }
 inline constexpr uint32_t StreamSlotStride(uint32_t msg_max) {
   return static_cast<uint32_t>(AlignUp(strm::kSlotData + msg_max, 8));

@@ -23,7 +23,9 @@ struct VarSlotInfo {
   std::string name;
   uint32_t max_size = 0;
   uint64_t offset = 0;  // absolute offset of the slot control line
-  uint32_t stride = 0;  // bytes between buffer 0 and buffer 1
+  uint32_t stride = 0;  // directory stride: align64(max_size), the room reserved per buffer
+  uint32_t buf = 0;     // buffer 0, relative to offset (VarBufOffset)
+  uint32_t step = 0;    // bytes from buffer 0 to buffer 1 (VarBufStep)
 };
 
 struct Layout {
@@ -84,7 +86,7 @@ class HeaderValidator {
           return Status::Error(code::kInvalidArgument, "duplicate slot name: " + name);
         if (max == 0 || max > var::kMaxValueSize)
           return Status::Error(code::kInvalidArgument, "slot maxSize must be 1..16 MiB");
-        VarSlotInfo s{name, max, cursor, VarBufStride(max)};
+        VarSlotInfo s{name, max, cursor, VarBufStride(max), VarBufOffset(max), VarBufStep(max)};
         cursor += VarSlotSize(max);
         l.slots.push_back(std::move(s));
       }
@@ -219,6 +221,8 @@ class HeaderValidator {
         if (name_len == 0 || name_len > var::kMaxNameLen) return Corrupt("slot name length out of range");
         if (s.max_size == 0 || s.max_size > var::kMaxValueSize) return Corrupt("slot max size out of range");
         if (s.stride != VarBufStride(s.max_size)) return Corrupt("slot stride mismatch");
+        s.buf = VarBufOffset(s.max_size);
+        s.step = VarBufStep(s.max_size);
         if (LoadU32(e + var::kDirReserved) != 0) return Corrupt("slot reserved field not zero");
         for (uint32_t k = name_len; k < var::kMaxNameLen; k++)
           if (e[var::kDirName + k] != 0) return Corrupt("slot name padding not zero");

@@ -2,8 +2,9 @@
 // writer lock.
 //
 // Layout (see format.h var::): a writers' control line {lock, waiters,
-// recoveries}, a readers' line {version, len}, and two data buffers. The
-// published value is always buffer[version & 1], len bytes.
+// recoveries}, a readers' line {version, len}, and two data buffers (after
+// the control lines, or for values of at most 28 bytes inside the readers'
+// line itself). The published value is always buffer[version & 1], len bytes.
 //
 // Writer (holding the lock): write the new value into buffer[(v+1) & 1],
 // then store {version = v+1, len} with ONE atomic 64-bit store (this
@@ -48,7 +49,7 @@ class Seqlock {
     Status st = RobustLock::Acquire(base, ctl + var::kLock, me, ctl + var::kRecoveries, timeout_ns, &recovered);
     if (!st.ok()) return st;
     uint32_t v = AtomicLoad32(ctl + var::kVersion);
-    uint8_t* buf = ctl + var::kControlSize + size_t{(v + 1) & 1} * s.stride;
+    uint8_t* buf = ctl + s.buf + size_t{(v + 1) & 1} * s.step;
     std::memcpy(buf, data, len);
     // publish {version, len} at once (seq_cst: also orders the waiters load)
     __atomic_store_n(reinterpret_cast<uint64_t*>(ctl + var::kVersion), (uint64_t{len} << 32) | (v + 1), __ATOMIC_SEQ_CST);
@@ -64,7 +65,7 @@ class Seqlock {
     const uint8_t* ctl = base + s.offset;
     for (;;) {
       uint32_t v1 = AtomicLoad32(ctl + var::kVersion);
-      const uint8_t* buf = ctl + var::kControlSize + size_t{v1 & 1} * s.stride;
+      const uint8_t* buf = ctl + s.buf + size_t{v1 & 1} * s.step;
       uint32_t n = __atomic_load_n(reinterpret_cast<const uint32_t*>(ctl + var::kLen), __ATOMIC_ACQUIRE);
       bool fits = n <= s.max_size && n <= cap;
       if (fits) CopyRacy(out, buf, n);

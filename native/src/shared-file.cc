@@ -414,6 +414,8 @@ Napi::Value SharedFileHandle::Layout(const Napi::CallbackInfo& info) {
       s.Set("maxSize", l.slots[i].max_size);
       s.Set("offset", static_cast<double>(l.slots[i].offset));
       s.Set("stride", l.slots[i].stride);
+      s.Set("bufferOffset", l.slots[i].buf);
+      s.Set("bufferStep", l.slots[i].step);
       slots.Set(static_cast<uint32_t>(i), s);
     }
     o.Set("slots", slots);

@@ -47,14 +47,14 @@ describe.each(["variables", "stream"] as const)("%s file", (kind) => {
   });
   it("newer format version → COMMY_E_VERSION", () => {
     const p = makeFile(kind);
-    patch(p, 8, [3, 0, 0, 0]);
+    patch(p, 8, [4, 0, 0, 0]);
     expect(openCode(p)).toBe("COMMY_E_VERSION");
   });
-  it("older format version 1 → COMMY_E_VERSION, saying to re-create the file", () => {
+  it.each([1, 2])("older format version %i → COMMY_E_VERSION, saying to re-create the file", (older) => {
     const p = makeFile(kind);
-    patch(p, 8, [1, 0, 0, 0]);
+    patch(p, 8, [older, 0, 0, 0]);
     expect(openCode(p)).toBe("COMMY_E_VERSION");
-    expect(() => SharedFile.open(p)).toThrow(/format version 1 is older than the supported version 2: re-create the file/);
+    expect(() => SharedFile.open(p)).toThrow(new RegExp(`format version ${older} is older than the supported version 3: re-create the file`));
   });
   it("truncated → COMMY_E_TRUNCATED (inside the region, inside the header, inside the magic)", () => {
     for (const size of [4096 + 100, 4096, 2000, 12, 5, 0]) {

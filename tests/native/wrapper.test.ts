@@ -2,7 +2,7 @@ import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
-import { CommyError, SharedFile, type CreateOptions } from "../../native/lib/index.js";
+import { CommyError, SharedFile, type CreateOptions, type Variable } from "../../native/lib/index.js";
 import { tempDir } from "./helpers/util.js";
 
 let dir: string;
@@ -168,6 +168,49 @@ describe("variables", () => {
       expect(v.readInto(unaligned)).toBe(len);
       expect(unaligned.subarray(0, len)).toEqual(value);
     }
+  });
+
+  it("inline slots (maxSize ≤ 28): every length and byte pattern reads back exactly, neighbours untouched", () => {
+    const f = track(
+      SharedFile.create(join(dir, "vars"), {
+        kind: "variables",
+        slots: [
+          { name: "a", maxSize: 28 },
+          { name: "b", maxSize: 28 },
+          { name: "c", maxSize: 29 }, // one byte more: buffers after the control lines
+        ],
+      }),
+    );
+    const layout = (f as unknown as { handle: { layout(): { slots: { bufferOffset: number; bufferStep: number }[] } } }).handle.layout();
+    expect(layout.slots.map((s) => [s.bufferOffset, s.bufferStep])).toEqual([[72, 28], [72, 28], [128, 64]]);
+    const [a, b, c] = ["a", "b", "c"].map((n) => f.variable(n)) as [Variable, Variable, Variable];
+    const other = track(SharedFile.open(f.path!, { readOnly: true })).variable("a");
+    const bValue = Uint8Array.from({ length: 28 }, (_, i) => 0xf0 ^ i);
+    b.write(bValue);
+    const backing = new Uint8Array(40);
+    const aligned = backing.subarray(4, 32);
+    const unaligned = backing.subarray(1, 29);
+    for (let round = 0; round < 3; round++)
+      for (let len = 0; len <= 28; len++) {
+        // all-ones and NaN-like words, then the length as a marker: both buffers are exercised
+        const value = Uint8Array.from({ length: len }, (_, i) => (i % 4 === 3 ? 0x7f : i === len - 1 ? len + round : 0xff));
+        a.write(value);
+        for (const out of [aligned, unaligned, new Uint8Array(len)]) {
+          expect(other.readInto(out)).toBe(len);
+          expect(out.subarray(0, len)).toEqual(value);
+        }
+        expect(other.read().data).toEqual(value);
+        expect(other.readView().data).toEqual(value);
+      }
+    expect(b.read().data).toEqual(bValue); // a's buffers end inside a's line
+    c.write(new Uint8Array(29).fill(9));
+    expect(c.read().data).toEqual(new Uint8Array(29).fill(9));
+    expect(() => a.write(new Uint8Array(29))).toThrow(expect.objectContaining({ code: "COMMY_E_TOO_LARGE" }));
+    const view = a.readView();
+    a.write(new Uint8Array([1]));
+    expect(a.isViewValid(view)).toBe(true);
+    a.write(new Uint8Array([2]));
+    expect(a.isViewValid(view)).toBe(false);
   });
 
   it("rejects oversized values and too-small outputs, and writes through read-only handles", () => {

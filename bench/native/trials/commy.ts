@@ -1,7 +1,7 @@
 // Commy trial roles (each runs in its own process, spawned by run.ts):
 //   read PATH                          B1: ns per 64 B variable read
-//   pong PATH MODE ROUNDS              B2/B3 responder: echo ping -> pong
-//   ping PATH MODE ROUNDS              B2/B3 requester: round-trip latency
+//   pong PATH MODE ROUNDS [SIZE]       B2/B3 responder: echo ping -> pong
+//   ping PATH MODE ROUNDS [SIZE]       B2/B3 requester: round-trip latency of a SIZE-byte value (default 64)
 //   floor-pong / floor-ping PATH - ROUNDS  B2 Node floor: raw Atomics ping-pong
 //   consume PATH MODE COUNT            B4 consumer: messages/s
 //   produce PATH MODE COUNT            B4 producer
@@ -9,8 +9,9 @@
 import { SharedFile } from "../../../native/lib/index.js";
 import { emit, latencyStats, now } from "./common.js";
 
-const [role, path, mode, countArg] = process.argv.slice(2) as [string, string, string, string];
+const [role, path, mode, countArg, sizeArg] = process.argv.slice(2) as [string, string, string, string, string?];
 const count = Number(countArg);
+const valueSize = sizeArg ? Number(sizeArg) : 64;
 
 function waitOpts(): { mode: "spin" | "notify"; spinMicros: number } {
   // notify-spin: spin-then-park, polling on the JS thread for 20 µs first.
@@ -35,7 +36,7 @@ if (role === "read") {
   const f = SharedFile.open(path);
   const ping = f.variable("ping");
   const pong = f.variable("pong");
-  const buf = new Uint8Array(64);
+  const buf = new Uint8Array(valueSize);
   let last = ping.version;
   process.stdout.write("ready\n");
   for (let i = 0; i < count; i++) {
@@ -50,7 +51,7 @@ if (role === "read") {
   const f = SharedFile.open(path);
   const ping = f.variable("ping");
   const pong = f.variable("pong");
-  const buf = new Uint8Array(64).fill(1);
+  const buf = new Uint8Array(valueSize).fill(1);
   const samples = new Float64Array(count);
   let last = pong.version;
   for (let i = 0; i < count; i++) {
