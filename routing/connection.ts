@@ -6,7 +6,7 @@
  * bounded backlog instead of piling up invisibly inside ioredis), bounded reconnect backoff,
  * and a separate connection for each blocking reader so close() can interrupt it.
  */
-import { Cluster, Redis, type ClusterOptions, type RedisOptions } from "ioredis";
+import { Cluster, Command, Redis, type ClusterOptions, type RedisOptions } from "ioredis";
 import type { ConnectionOptions as TlsConnectionOptions } from "node:tls";
 import { RoutingError } from "./errors";
 
@@ -148,4 +148,71 @@ export async function connectClient(client: RedisClient): Promise<void> {
 export function isConnectionError(err: unknown): boolean {
   const msg = String((err as Error)?.message ?? err);
   return /Connection is closed|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|enableOfflineQueue|Stream isn't writeable|max retries per request|connect|CLUSTERDOWN|Failed to refresh slots|None of startup nodes/i.test(msg);
+}
+
+/**
+ * A command whose RESP bytes the caller encoded: ioredis' own Command (queueing, reply parsing,
+ * reconnection, Cluster slot routing by `args`, which stay the real arguments) with toWritable()
+ * returning those bytes instead of converting each argument. ioredis turns a command with a
+ * Buffer argument into 3 pieces per argument plus one native call per piece to measure and copy
+ * it; on the one-message-per-wakeup path that was ~40% of the producer's time from send() to
+ * the socket (measured: 39 µs → 21 µs p50 for one XADD).
+ * Replies come back as Buffers.
+ */
+export class PreEncodedCommand extends Command {
+  constructor(
+    name: string,
+    args: (string | Buffer)[],
+    private readonly wire: Buffer,
+  ) {
+    super(name, args);
+  }
+
+  override toWritable(): Buffer {
+    return this.wire;
+  }
+}
+
+/** True when `client` writes keys unchanged (no keyPrefix), so pre-encoded commands name the same keys. */
+export function canPreEncode(client: RedisClient): boolean {
+  const o = client.options as { keyPrefix?: string; redisOptions?: { keyPrefix?: string } };
+  return !o.keyPrefix && !o.redisOptions?.keyPrefix;
+}
+
+const CRLF = "\r\n";
+
+/**
+ * RESP of a command (`*<n>` then `$<len>` and the bytes of each part), byte for byte what ioredis
+ * writes for the same parts. With `openLast`, the count includes one more argument that
+ * withLastArgument() appends.
+ */
+export function encodeCommand(parts: readonly (string | Buffer)[], openLast = false): Buffer {
+  const chunks: Buffer[] = [Buffer.from(`*${parts.length + (openLast ? 1 : 0)}${CRLF}`, "latin1")];
+  for (const part of parts) {
+    const b = typeof part === "string" ? Buffer.from(part, "utf8") : part;
+    chunks.push(Buffer.from(`$${b.length}${CRLF}`, "latin1"), b, Buffer.from(CRLF, "latin1"));
+  }
+  return Buffer.concat(chunks);
+}
+
+/** `head` (from encodeCommand(parts, true)) followed by one more argument, in one new Buffer. */
+export function withLastArgument(head: Buffer, arg: Uint8Array): Buffer {
+  const h = head.length;
+  const n = arg.length;
+  const len = String(n);
+  const b = Buffer.allocUnsafe(h + 1 + len.length + 2 + n + 2);
+  let p = h;
+  // Small copies as loops: cheaper than a native call per copy when the code runs once per wakeup.
+  if (h > 256) head.copy(b, 0);
+  else for (let i = 0; i < h; i++) b[i] = head[i]!;
+  b[p++] = 0x24; // $
+  for (let i = 0; i < len.length; i++) b[p++] = len.charCodeAt(i);
+  b[p++] = 13;
+  b[p++] = 10;
+  if (n > 256) b.set(arg, p);
+  else for (let i = 0; i < n; i++) b[p + i] = arg[i]!;
+  p += n;
+  b[p++] = 13;
+  b[p] = 10;
+  return b;
 }

@@ -19,7 +19,9 @@
  */
 import { Packr } from "msgpackr";
 import { compareStreamIds, decodeFrame, type RoutedRecord } from "./codec";
-import { connectClient, createRedisClient, isConnectionError, type RedisClient, type RedisTarget } from "./connection";
+import {
+  connectClient, createRedisClient, encodeCommand, isConnectionError, PreEncodedCommand, type RedisClient, type RedisTarget,
+} from "./connection";
 import { DedupeWindow, type DedupeOptions } from "./dedupe";
 import { RoutingError } from "./errors";
 import { assertId, fileKeys, groupName, type FileKeys, type FileRef } from "./keys";
@@ -121,6 +123,8 @@ export class RouteConsumer {
   private keyOrigin = "";
   private keyEpoch = "";
   private key = "";
+  /** The blocking read's arguments and RESP bytes: the same for every read of a given BLOCK timeout. */
+  private readCmd: { block: number; args: (string | Buffer)[]; wire: Buffer } | null = null;
   private readonly s = { applied: 0, duplicates: 0, skippedOwn: 0, deadLettered: 0, trimmed: 0, batches: 0, lastLagMs: 0 };
 
   constructor(private readonly o: RouteConsumerOptions) {
@@ -238,12 +242,18 @@ export class RouteConsumer {
 
   private read(): Promise<unknown> {
     const block = this.pattern === "queue" ? Math.min(this.o.blockMs ?? 5000, this.claimIdle()) : (this.o.blockMs ?? 5000);
-    return this.reader.callBuffer("XREADGROUP", [
-      "GROUP", this.group, this.consumerName,
-      "COUNT", this.o.batchSize ?? 64,
-      "BLOCK", block,
-      "STREAMS", this.keys.stream, ">",
-    ]);
+    let rc = this.readCmd;
+    if (!rc || rc.block !== block) {
+      const args = [
+        "GROUP", this.group, this.consumerName,
+        "COUNT", String(this.o.batchSize ?? 64),
+        "BLOCK", String(block),
+        "STREAMS", this.keys.stream, ">",
+      ];
+      rc = this.readCmd = { block, args, wire: encodeCommand(["XREADGROUP", ...args]) };
+    }
+    // Encoded once, written as is: no per-argument conversion on every read (connection.ts).
+    return this.reader.sendCommand(new PreEncodedCommand("XREADGROUP", rc.args, rc.wire)) as Promise<unknown>;
   }
 
   private async run(): Promise<void> {

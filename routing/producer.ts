@@ -17,7 +17,9 @@
  */
 import { randomBytes } from "node:crypto";
 import { FRAME_FIELD, FrameEncoder, type RouteRecordInput } from "./codec";
-import { connectClient, createRedisClient, type RedisClient, type RedisTarget } from "./connection";
+import {
+  canPreEncode, connectClient, createRedisClient, encodeCommand, PreEncodedCommand, withLastArgument, type RedisClient, type RedisTarget,
+} from "./connection";
 import { RoutingError } from "./errors";
 import type { HlcStamp, HybridLogicalClock } from "./hlc";
 import { assertId, fileKeys, type FileRef } from "./keys";
@@ -76,11 +78,12 @@ interface FileState {
   vars: string;
   durable: boolean;
   trim: Trim;
+  /** RESP of `XADD <stream> MAXLEN ~ <n> * f` (the frame is appended per send); null: build per send. */
+  xaddHead: Buffer | null;
   queue: RouteRecordInput[];
   queueBytes: number;
   frame: Frame | null;
   inflight: boolean;
-  scheduled: boolean;
   nextSeq: number;
   enqueued: number;
   done: number;
@@ -107,6 +110,8 @@ export class RouteProducer {
   private readonly ownsClient: boolean;
   private readonly files = new Map<string, FileState>();
   private readonly encoder: FrameEncoder;
+  /** The client writes keys unchanged, so XADDs can be pre-encoded (connection.ts PreEncodedCommand). */
+  private readonly preEncode: boolean;
   /** tenantId → fileId → state: the per-record lookup. */
   private readonly byTenant = new Map<string, Map<string, FileState>>();
   private readonly opts: Required<Pick<RouteProducerOptions, "maxFrameRecords" | "maxFrameBytes" | "maxPayloadBytes" | "maxBacklogRecords" | "maxBacklogBytes">>;
@@ -136,6 +141,7 @@ export class RouteProducer {
       this.client = createRedisClient(options.redis, "producer");
       this.ownsClient = true;
     }
+    this.preEncode = canPreEncode(this.client);
     this.client.on("ready", this.onReady);
     this.client.on("close", this.onClose);
     this.client.on("error", () => {
@@ -153,6 +159,7 @@ export class RouteProducer {
     const st = this.state(file);
     st.durable = policy.durable ?? true;
     st.trim = trimArgs(policy.retention);
+    st.xaddHead = this.xaddHead(st.stream, st.trim);
   }
 
   /**
@@ -213,15 +220,26 @@ export class RouteProducer {
         { backlogRecords: this.s.backlogRecords, backlogBytes: this.s.backlogBytes, healthy: this.healthy },
       );
     }
-    st.queue.push(record);
-    st.queueBytes += size;
     st.enqueued++;
     this.s.backlogRecords++;
     this.s.backlogBytes += size;
     // Nagle off: an idle file sends at once (a frame of one record, no timer, no tick of delay);
     // while its frame is in flight, records queue and go together in the next frame as soon as
     // the reply is back, so batching grows exactly with load.
-    if (!st.inflight && !st.scheduled) this.pump(st);
+    if (st.inflight || st.frame || st.queue.length || record.kind !== "message") {
+      st.queue.push(record);
+      st.queueBytes += size;
+      if (!st.inflight) this.pump(st);
+      return;
+    }
+    // The idle file's message (the latency path): its frame is encoded straight from the record.
+    st.frame = {
+      data: this.encoder.encodeMessage(st.nextSeq++, Date.now(), record.name, record.payload),
+      snapshot: null,
+      records: 1,
+      bytes: size,
+    };
+    this.pump(st);
   }
 
   /** Resolves once every record sent so far is in Redis (or was dropped as non-durable). */
@@ -265,17 +283,18 @@ export class RouteProducer {
     let st = this.files.get(k.stream);
     if (!st) {
       const def = this.options.defaultPolicy ?? {};
+      const trim = trimArgs(def.retention);
       st = {
         ref: { tenantId: file.tenantId, fileId: file.fileId },
         stream: k.stream,
         vars: variableSnapshotKey(file),
         durable: def.durable ?? true,
-        trim: trimArgs(def.retention),
+        trim,
+        xaddHead: this.xaddHead(k.stream, trim),
         queue: [],
         queueBytes: 0,
         frame: null,
         inflight: false,
-        scheduled: false,
         nextSeq: 1,
         enqueued: 0,
         done: 0,
@@ -287,6 +306,11 @@ export class RouteProducer {
     if (!files) this.byTenant.set(file.tenantId, (files = new Map()));
     files.set(file.fileId, st);
     return st;
+  }
+
+  private xaddHead(stream: string, trim: Trim): Buffer | null {
+    if (!this.preEncode || trim.maxAgeMs !== undefined) return null; // MINID's threshold moves: built per send
+    return encodeCommand(["XADD", stream, trim.strategy, "~", trim.threshold, "*", FRAME_FIELD], true);
   }
 
   private buildFrame(st: FileState): Frame | null {
@@ -332,9 +356,16 @@ export class RouteProducer {
     const trim = st.trim;
     const threshold = trim.maxAgeMs === undefined ? trim.threshold : `${Date.now() - trim.maxAgeMs}-0`;
     // A frame with variable writes also updates the file's snapshot hash, in the same script.
-    const sent = frame.snapshot
-      ? xaddWithSnapshot(this.client, st, [trim.strategy, "~", threshold, "*", FRAME_FIELD, frame.data], frame.snapshot)
-      : this.client.call("XADD", [st.stream, trim.strategy, "~", threshold, "*", FRAME_FIELD, frame.data]);
+    let sent: Promise<unknown>;
+    if (frame.snapshot) {
+      sent = xaddWithSnapshot(this.client, st, [trim.strategy, "~", threshold, "*", FRAME_FIELD, frame.data], frame.snapshot);
+    } else if (st.xaddHead) {
+      const args = [st.stream, trim.strategy, "~", threshold, "*", FRAME_FIELD, frame.data];
+      const cmd = new PreEncodedCommand("XADD", args, withLastArgument(st.xaddHead, frame.data));
+      sent = this.client.sendCommand(cmd) as Promise<unknown>; // cmd.promise (or ioredis' traced wrapper of it)
+    } else {
+      sent = this.client.call("XADD", [st.stream, trim.strategy, "~", threshold, "*", FRAME_FIELD, frame.data]);
+    }
     sent.then(
       () => {
         st.inflight = false;

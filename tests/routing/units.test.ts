@@ -1,7 +1,8 @@
+import { Command } from "ioredis";
 import { Packr } from "msgpackr";
 import { describe, expect, it } from "vitest";
 import {
-  DedupeWindow, FrameEncoder, HybridLogicalClock, VariableMerger, compareStamps, compareStreamIds, decodeFrame, encodeBody, fileKeys,
+  DedupeWindow, FrameEncoder, HybridLogicalClock, encodeCommand, withLastArgument, VariableMerger, compareStamps, compareStreamIds, decodeFrame, encodeBody, fileKeys,
   frameEntryFields, frameFields, isRoutingError, tenantKeyPattern, type RouteRecordInput,
 } from "../../routing";
 
@@ -106,6 +107,10 @@ describe("frames", () => {
       );
       expect(back.every((r) => r.origin === "node-1" && r.epoch === "g7abc" && r.sentAt === 1_700_000_000_123 && r.streamId === "9-1")).toBe(true);
     }
+    // The idle-file path encodes the same bytes as the generic one.
+    for (const [name, payload] of [["", Buffer.alloc(64, 1)], ["sübject", Buffer.alloc(300, 2)], ["s", Buffer.alloc(0)]] as const) {
+      expect(enc.encodeMessage(2 ** 40 + 1, 1_700_000_000_123, name, payload).equals(enc.encode(2 ** 40 + 1, 1_700_000_000_123, [{ kind: "message", name, payload }]))).toBe(true);
+    }
     // A one-message frame is the 24-byte header, origin, epoch, 9 bytes of record header, payload.
     expect(enc.encode(1, 0, [{ kind: "message", name: "", payload: Buffer.alloc(64) }]).length).toBe(24 + 11 + 9 + 64);
     expect(() => enc.encode(1, 0, [{ kind: "variable", name: "x", payload: Buffer.from("a"), hlc: { wallMs: -5, counter: 0, nodeId: "node-1" } }])).toThrow(/HLC stamp/);
@@ -146,6 +151,23 @@ describe("frames", () => {
     expect(compareStreamIds("9-0", "10-0")).toBe(-1);
     expect(compareStreamIds("10-2", "10-10")).toBe(-1);
     expect(compareStreamIds("10-2", "10-2")).toBe(0);
+  });
+});
+
+describe("pre-encoded commands", () => {
+  it("are byte for byte what ioredis writes for the same arguments", () => {
+    const asIoredis = (name: string, args: (string | Buffer)[]) => {
+      const w = new Command(name, args).toWritable({});
+      return Buffer.isBuffer(w) ? w : Buffer.from(w, "utf8");
+    };
+    const read = ["GROUP", "b:n1", "n1", "COUNT", "64", "BLOCK", "5000", "STREAMS", "commy:{t:a:f:b}:stream", ">"];
+    expect(encodeCommand(["XREADGROUP", ...read]).equals(asIoredis("XREADGROUP", read))).toBe(true);
+    const head = ["commy:{t:a:f:b}:stream", "MAXLEN", "~", "100000", "*", "f"];
+    for (const frame of [Buffer.alloc(0), Buffer.from("x"), Buffer.alloc(108, 7), Buffer.alloc(257, 1), Buffer.alloc(70_000, 2)]) {
+      const ours = withLastArgument(encodeCommand(["XADD", ...head], true), frame);
+      expect(ours.equals(asIoredis("XADD", [...head, frame]))).toBe(true);
+    }
+    expect(encodeCommand(["SET", "ключ", Buffer.from([0, 255])]).equals(asIoredis("SET", ["ключ", Buffer.from([0, 255])]))).toBe(true);
   });
 });
 
