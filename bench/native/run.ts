@@ -119,7 +119,7 @@ async function main(): Promise<void> {
   process.stderr.write(`native bench: work dir ${work}\n`);
   // ---- C baselines ----
   const cbin = (name: string) => join(work, name);
-  for (const name of ["pingpong", "futex"]) {
+  for (const name of ["pingpong", "futex", "uring-epoll"]) {
     const r = spawnSync("cc", ["-O2", "-o", cbin(name), join(root, "bench/native/c", `${name}.c`)], { encoding: "utf8" });
     if (r.status !== 0) notes.push(`cc ${name}.c failed: ${r.stderr}`);
   }
@@ -178,6 +178,9 @@ async function main(): Promise<void> {
     return pair(tsTrial("commy.ts", ["pong", p, "notify-spin", notifyRounds]), () => tsTrial("commy.ts", ["ping", p, "notify-spin", notifyRounds]), "second");
   });
   await attempt("B3.c_futex", () => launch(cbin("futex"), ["5000"]).out.then(lastJson));
+  // The event-loop wait's own hops in C, no Node: io_uring FUTEX_WAIT, sleep
+  // in epoll on the ring fd, drain, reply with FUTEX_WAKE, re-arm.
+  await attempt("B3.c_uring_epoll", () => launch(cbin("uring-epoll"), ["epoll", "5000"]).out.then(lastJson));
 
   // ---- B4 ----
   process.stderr.write("B4 stream throughput, 64 B messages\n");
@@ -232,6 +235,7 @@ function report(seconds: number): void {
   const b3s = num("B3.commy_notify_spin20us", "p50_ns");
   const b3t = num("B3.commy_notify_threads", "p50_ns");
   const fx = num("B3.c_futex", "p50_ns");
+  const ue = num("B3.c_uring_epoll", "p50_ns");
   const b4b = num("B4.commy_batch", "msgs_per_s");
   const b4s = num("B4.commy_single", "msgs_per_s");
   const verdict = (ok: boolean | null) => (ok === null ? "n/a" : ok ? "met" : "MISSED");
@@ -239,7 +243,7 @@ function report(seconds: number): void {
     ["B1", "read 64 B variable (JS, median of 7 runs)", fmtNs(b1), "≤ 100 ns", verdict(b1 === null ? null : b1 <= 100), `Redis GET ${fmtNs(num("B1.redis_get", "ns_per_op"))} = ${ratio(num("B1.redis_get", "ns_per_op"), b1)} slower`],
     ["B2", "busy-poll round trip, 64 B value, p50 / p99", `${fmtNs(b2)} / ${fmtNs(num("B2.commy_spin", "p99_ns"))}`, "p50 ≤ 2× C", verdict(b2 === null || c === null ? null : b2 <= 2 * c), `C cache-line ${fmtNs(c)} / ${fmtNs(num("B2.c_cacheline", "p99_ns"))} (Commy ${ratio(b2, c)}); Node floor (raw Atomics ping-pong, no data) ${fmtNs(num("B2.node_atomics_floor", "p50_ns"))} (Commy ${ratio(b2, num("B2.node_atomics_floor", "p50_ns"))}, floor ${ratio(num("B2.node_atomics_floor", "p50_ns"), c)} C); Unix socket ${fmtNs(num("B2.unix_socket", "p50_ns"))} (${ratio(num("B2.unix_socket", "p50_ns"), b2)} slower); NATS req/rep ${fmtNs(num("B2.nats_request", "p50_ns"))} (${ratio(num("B2.nats_request", "p50_ns"), b2)} slower)`],
     ["B2", "same, 24 B value (inline slot) p50 / p99", `${fmtNs(b2i)} / ${fmtNs(num("B2.commy_spin_24B", "p99_ns"))}`, "p50 ≤ 2× C", verdict(b2i === null || c === null ? null : b2i <= 2 * c), `C cache-line ${fmtNs(c)} (Commy ${ratio(b2i, c)}); Node floor ${fmtNs(num("B2.node_atomics_floor", "p50_ns"))} (Commy ${ratio(b2i, num("B2.node_atomics_floor", "p50_ns"))})`],
-    ["B3", "notify round trip p50 / p99", `${fmtNs(b3)} / ${fmtNs(num("B3.commy_notify", "p99_ns"))}`, "p50 ≤ 1.5× futex", verdict(b3 === null || fx === null ? null : b3 <= 1.5 * fx), `raw futex ${fmtNs(fx)} / ${fmtNs(num("B3.c_futex", "p99_ns"))} (${ratio(b3, fx)}); backend ${SharedFile.waitBackend().backend}; waiter-thread fallback ${fmtNs(b3t)} (${ratio(b3t, fx)}); spin-then-park spinMicros=20: ${fmtNs(b3s)} / ${fmtNs(num("B3.commy_notify_spin20us", "p99_ns"))} (${ratio(b3s, fx)})`],
+    ["B3", "notify round trip p50 / p99", `${fmtNs(b3)} / ${fmtNs(num("B3.commy_notify", "p99_ns"))}`, "p50 ≤ 1.5× futex", verdict(b3 === null || fx === null ? null : b3 <= 1.5 * fx), `raw futex ${fmtNs(fx)} / ${fmtNs(num("B3.c_futex", "p99_ns"))} (${ratio(b3, fx)}); the same hops in C (io_uring futex wait + epoll, no Node) ${fmtNs(ue)} (${ratio(ue, fx)} futex; Commy ${ratio(b3, ue)} of it); backend ${SharedFile.waitBackend().backend}; waiter-thread fallback ${fmtNs(b3t)} (${ratio(b3t, fx)}); spin-then-park spinMicros=20: ${fmtNs(b3s)} / ${fmtNs(num("B3.commy_notify_spin20us", "p99_ns"))} (${ratio(b3s, fx)})`],
     ["B4", "stream 64 B, batched", fmtRate(b4b), "≥ 10 M/s", verdict(b4b === null ? null : b4b >= 10e6), `Unix socket batched ${fmtRate(num("B4.unix_socket_batch", "msgs_per_s"))} (${ratio(b4b, num("B4.unix_socket_batch", "msgs_per_s"))}); NATS pub/sub ${fmtRate(num("B4.nats_pubsub", "msgs_per_s"))} (${ratio(b4b, num("B4.nats_pubsub", "msgs_per_s"))})`],
     ["B4", "stream 64 B, one at a time", fmtRate(b4s), "≥ 1 M/s", verdict(b4s === null ? null : b4s >= 1e6), `Unix socket one write per message ${fmtRate(num("B4.unix_socket_single", "msgs_per_s"))} (${ratio(b4s, num("B4.unix_socket_single", "msgs_per_s"))})`],
   ];

@@ -13,6 +13,12 @@ const [role, path, mode, countArg, sizeArg] = process.argv.slice(2) as [string, 
 const count = Number(countArg);
 const valueSize = sizeArg ? Number(sizeArg) : 64;
 
+/** CPU time (user + system) of this process per round, since `since`. */
+function cpuPerRound(since: NodeJS.CpuUsage, rounds: number): { cpu_us_per_round: number } {
+  const d = process.cpuUsage(since);
+  return { cpu_us_per_round: Math.round(((d.user + d.system) / rounds) * 10) / 10 };
+}
+
 function waitOpts(): { mode: "spin" | "notify"; spinMicros: number } {
   // notify-spin: spin-then-park, polling on the JS thread for 20 µs first.
   return mode === "spin" ? { mode: "spin", spinMicros: 0 } : { mode: "notify", spinMicros: mode === "notify-spin" ? 20 : 0 };
@@ -39,14 +45,16 @@ if (role === "read") {
   const buf = new Uint8Array(valueSize);
   let last = ping.version;
   process.stdout.write("ready\n");
+  let cpu0 = process.cpuUsage();
   for (let i = 0; i < count; i++) {
     if (mode === "spin") ping.spinUntilChanged(last);
     else await ping.waitForChange(last, waitOpts());
+    if (i === 0) cpu0 = process.cpuUsage();
     ping.readInto(buf);
     last = ping.lastVersion;
     pong.write(buf);
   }
-  emit({ done: count, backend: SharedFile.waitBackend().backend });
+  emit({ done: count, backend: SharedFile.waitBackend().backend, ...cpuPerRound(cpu0, count - 1) });
 } else if (role === "ping") {
   const f = SharedFile.open(path);
   const ping = f.variable("ping");
