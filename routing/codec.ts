@@ -273,13 +273,8 @@ function decodeFrameV2(streamId: string, b: Buffer): RoutedRecord[] {
     throw badEntry(streamId, "missing or malformed header fields");
   }
   lastIdent.load(b, originLen, epochLen);
-  const h: FrameHeader = {
-    origin: lastIdent.origin,
-    epoch: lastIdent.epoch,
-    firstSeq,
-    count,
-    sentAt,
-  };
+  const origin = lastIdent.origin;
+  const epoch = lastIdent.epoch;
   const out = new Array<RoutedRecord>(count);
   for (let i = 0; i < count; i++) {
     if (p + V2_RECORD > len) throw badEntry(streamId, `record ${i} is malformed`);
@@ -293,15 +288,20 @@ function decodeFrameV2(streamId: string, b: Buffer): RoutedRecord[] {
       const wallMs = getU53(b, p);
       const counter = getU53(b, p + 8);
       if (wallMs < 0 || counter < 0) throw badEntry(streamId, `record ${i} has no valid HLC stamp`);
-      hlc = { wallMs, counter, nodeId: h.origin };
+      hlc = { wallMs, counter, nodeId: origin };
       p += V2_STAMP;
     } else if (kind !== 0) {
       throw badEntry(streamId, `record ${i} is malformed`);
     }
     const end = p + nameLen + payloadLen;
     if (end > len) throw badEntry(streamId, `record ${i} is malformed`);
-    const name = nameLen ? b.toString("utf8", p, p + nameLen) : "";
-    out[i] = routed(h, streamId, i, kind === 1 ? "variable" : "message", name, b.subarray(p + nameLen, end), hlc);
+    // Same shape as routed() (v1): one object shape for every record keeps apply paths monomorphic.
+    out[i] = {
+      kind: kind === 1 ? "variable" : "message",
+      name: nameLen ? b.toString("utf8", p, p + nameLen) : "",
+      payload: b.subarray(p + nameLen, end),
+      hlc, origin, epoch, seq: firstSeq + i, streamId, index: i, sentAt,
+    };
     p = end;
   }
   if (p !== len) throw badEntry(streamId, `${len - p} bytes after the last record`);

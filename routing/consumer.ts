@@ -360,7 +360,7 @@ export class RouteConsumer {
     const skipOwn = this.o.skipOwnOrigin !== false;
     for (let e = 0; e < entries.length; e++) {
       const entry = entries[e]!;
-      const id = entry[0].toString();
+      const id = streamIdString(entry[0]);
       const fields = entry[1];
       if (!fields) {
         // Pending entry that retention trimmed before we applied it: nothing left to apply.
@@ -555,6 +555,23 @@ export class RouteConsumer {
       }
     }
   }
+}
+
+/**
+ * A stream id ("<ms>-<seq>", ASCII digits) from its reply bytes. Built in JS: once per entry on
+ * the delivery path, where Buffer#toString's native call cost ~10 µs more per message (measured
+ * at one message per ms); anything else falls back to toString.
+ */
+function streamIdString(b: Buffer): string {
+  const n = b.length;
+  if (n > 41) return b.toString("latin1");
+  let s = "";
+  for (let i = 0; i < n; i++) {
+    const c = b[i]!;
+    if (c > 0x7f) return b.toString();
+    s += String.fromCharCode(c);
+  }
+  return s;
 }
 
 /**
