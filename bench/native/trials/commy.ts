@@ -3,6 +3,7 @@
 //   pong PATH MODE ROUNDS [SIZE]       B2/B3 responder: echo ping -> pong
 //   ping PATH MODE ROUNDS [SIZE]       B2/B3 requester: round-trip latency of a SIZE-byte value (default 64)
 //   floor-pong / floor-ping PATH - ROUNDS  B2 Node floor: raw Atomics ping-pong
+//   floor-inline-pong / -ping PATH - ROUNDS  B2 Node floor with a 24 B value in the word's line
 //   consume PATH MODE COUNT            B4 consumer: messages/s
 //   produce PATH MODE COUNT            B4 producer
 // MODE: spin | notify | notify-spin (B2/B3), single | batch (B4)
@@ -96,6 +97,45 @@ if (role === "read") {
       const t0 = now();
       Atomics.store(i32, A, i);
       while (Atomics.load(i32, B) !== i);
+      samples[i - 1] = now() - t0;
+    }
+    emit(latencyStats(samples));
+  }
+} else if (role === "floor-inline-pong" || role === "floor-inline-ping") {
+  // The least a Node round trip of a 24 B value can cost with Commy's
+  // layout: value and version word in one cache line, the version polled
+  // with plain loads (an Atomics.load every 64 polls and to check after the
+  // copy), published with one Atomics.store. No lock, no double buffer, no
+  // API: not Commy, its floor. Same lines as the floor above.
+  const f = SharedFile.open(path);
+  const h = (f as unknown as { handle: { buffer: ArrayBuffer; layout(): { slots: { offset: number }[] } } }).handle;
+  const i32 = new Int32Array(h.buffer);
+  const b1 = h.layout().slots[0]!.offset;
+  const A = (b1 + 128) >> 2;
+  const B = (b1 + 192) >> 2;
+  const value = new Int32Array(6).fill(7);
+  const send = (w: number, i: number) => {
+    for (let k = 0; k < 6; k++) i32[w + 2 + k] = value[k]!;
+    Atomics.store(i32, w, i);
+  };
+  const recv = (w: number, i: number) => {
+    for (let n = 1; ; n++) if (((n & 63) !== 0 ? i32[w] === i : true) && Atomics.load(i32, w) === i) break;
+    for (let k = 0; k < 6; k++) value[k] = i32[w + 2 + k]!;
+    if (Atomics.load(i32, w) !== i) throw new Error("overtaken");
+  };
+  if (role === "floor-inline-pong") {
+    process.stdout.write("ready\n");
+    for (let i = 1; i <= count; i++) {
+      recv(A, i);
+      send(B, i);
+    }
+    emit({ done: count });
+  } else {
+    const samples = new Float64Array(count);
+    for (let i = 1; i <= count; i++) {
+      const t0 = now();
+      send(A, i);
+      recv(B, i);
       samples[i - 1] = now() - t0;
     }
     emit(latencyStats(samples));
