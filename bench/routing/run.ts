@@ -168,10 +168,14 @@ Notes:
 - Raw baseline = what a developer writes by hand: latency — a plain ioredis client, \`XADD\` per
   message, the receiver in \`XREADGROUP BLOCK\` + \`XACK\`; throughput — auto-pipelined \`XADD\`, one
   message per entry. No dedupe, no ordering guarantee on retry, no dead letters, no applied state.
-- The library on the same Redis in the same run: frame codec, per-record dedupe (origin, epoch,
-  seq), applied state + XACK committed by one Lua script per group commit (≤ 5 ms), resend of a
-  failed frame unchanged. Its producer writes an idle file's record at once (Nagle off) and
-  batches only while a frame is in flight, up to 1,024 records per stream entry.
+- The library on the same Redis in the same run: frame codec (format 2: one binary field per
+  entry, header inside), per-record dedupe (origin, epoch, seq), applied state + XACK committed by
+  one Lua script per group commit (≤ 5 ms), resend of a failed frame unchanged. Its producer
+  writes an idle file's record at once (Nagle off) and batches only while a frame is in flight,
+  up to 1,024 records per stream entry; its XADD and XREADGROUP are written from pre-encoded
+  RESP through ioredis' own command queue.
+- Same message (64 B, CLOCK_MONOTONIC stamp), pacing and clock for all three; each receiver
+  reads with its transport's usual blocking call (XREADGROUP BLOCK COUNT 256, NATS subscription).
 - NATS core is at-most-once: a subscriber that is down or slow loses messages; the library
   delivers at-least-once with idempotent apply, survives consumer crashes and Redis restarts.
 - On a 2-core machine shared with other work the p50s of all three move together with the load;
