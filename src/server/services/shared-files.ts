@@ -151,14 +151,28 @@ function rulesErrors(spec: TSharedFileSpec): FieldErrors | null {
  */
 const ISO_COLUMN = (c: string) => `to_char("${c}", 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "${c}"`;
 
-/** The list query: fixed SQL text, so PostgreSQL can reuse the prepared plan (`name` below). */
+/**
+ * The list query: fixed SQL text, so PostgreSQL can reuse the prepared plan (`name` below).
+ * Each row comes back as ONE column, the row as JSON text (`row_to_json`): parsed by `JSON.parse`
+ * in one native call instead of 26 fields each sliced out of the wire message and run through
+ * its type parser (the biggest cost of the read on the event loop, measured for B6). The values
+ * are the ones the columns give: numbers, booleans, text arrays and the layout's JSON as such,
+ * enum labels and the ISO timestamps as strings. The page is cut first (inner query) and only
+ * its rows are formatted, whichever plan PostgreSQL picks for the cut (on a table without
+ * statistics yet it sorts all of the tenant's rows).
+ */
 const LIST_SQL = `
-  SELECT ${COLUMN_NAMES.map((c) => (c === "createdAt" || c === "updatedAt" ? ISO_COLUMN(c) : `"${c}"`)).join(", ")} FROM "SharedFile"
-  WHERE "tenantId" = $1
-    AND ($2::text IS NULL OR "name" > $2::text)
-    AND (cardinality($3::text[]) = 0 OR "name" LIKE ANY($3::text[]))
-  ORDER BY "name"
-  LIMIT $4`;
+  SELECT row_to_json(f)::text AS "json" FROM (
+    SELECT ${COLUMN_NAMES.map((c) => (c === "createdAt" || c === "updatedAt" ? ISO_COLUMN(c) : `"${c}"`)).join(", ")} FROM (
+      SELECT ${COLUMN_NAMES.map((c) => `"${c}"`).join(", ")} FROM "SharedFile"
+      WHERE "tenantId" = $1
+        AND ($2::text IS NULL OR "name" > $2::text)
+        AND (cardinality($3::text[]) = 0 OR "name" LIKE ANY($3::text[]))
+      ORDER BY "name"
+      LIMIT $4
+    ) AS page
+    ORDER BY "name"
+  ) AS f`;
 
 /**
  * A page of the tenant's files, by name. One query, on the plain `pg` pool (`db-hot.ts`):
@@ -171,12 +185,15 @@ export async function listSharedFiles(ctx: TenantContext, query: PageRequest): P
   const after = query.cursor ? decodeCursor(query.cursor) : null;
   if (query.cursor && after === null) throw AppError.validation({ cursor: ["Invalid cursor: pass the nextCursor of a previous page"] });
   const likes = filePatternsOf(ctx).map(globToLike);
-  const { rows } = await hotPool().query<SharedFileListRow>({ name: "commy_list_shared_files", text: LIST_SQL, values: [ctx.tenantId, after, likes, query.limit + 1] });
-  const page = rows.slice(0, query.limit);
-  return {
-    items: page.map(toSharedFile),
-    nextCursor: rows.length > query.limit ? encodeCursor(page[page.length - 1]!.name) : null,
-  };
+  const { rows } = await hotPool().query<{ json: string }>({ name: "commy_list_shared_files_json", text: LIST_SQL, values: [ctx.tenantId, after, likes, query.limit + 1] });
+  const count = Math.min(rows.length, query.limit);
+  const items: TSharedFile[] = new Array(count);
+  let last: SharedFileListRow | null = null;
+  for (let i = 0; i < count; i++) {
+    last = JSON.parse(rows[i]!.json) as SharedFileListRow;
+    items[i] = toSharedFile(last);
+  }
+  return { items, nextCursor: rows.length > query.limit && last ? encodeCursor(last.name) : null };
 }
 
 /** One file by name; NOT_FOUND when absent or outside the key's patterns. */
