@@ -50,7 +50,11 @@ interface Sample {
   non2xx: number;
   errors: number;
   appMsPerReq: number;
+  /** Of which in the kernel (system time). */
+  appSysMsPerReq: number;
   pgMsPerReq: number;
+  /** The load generator (autocannon, this process). */
+  genMsPerReq: number;
   load: number;
   hb?: string;
 }
@@ -66,29 +70,67 @@ const TICK_MS = 1000 / 100; // USER_HZ
 
 /** CPU time (ms) of a process: utime + stime. */
 function cpuMs(pid: number): number {
+  const { user, sys } = cpuSplitMs(pid);
+  return user + sys;
+}
+
+/** User and system CPU time (ms) of a process. */
+function cpuSplitMs(pid: number): { user: number; sys: number } {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+    return { user: Number(fields[11]) * TICK_MS, sys: Number(fields[12]) * TICK_MS };
   } catch {
-    return 0;
+    return { user: 0, sys: 0 };
   }
 }
 
-/** CPU time (ms) of the postmaster and its children. */
-function pgCpuMs(postmaster: number): number {
-  let total = cpuMs(postmaster);
+/** CPU time (ms) per thread of a process, by thread name (AB_THREADS=1). */
+function threadCpuMs(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+        const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        const key = `${name}#${tid}`;
+        out.set(key, (Number(fields[11]) + Number(fields[12])) * TICK_MS);
+      } catch {
+        /* gone */
+      }
+    }
+  } catch {
+    /* gone */
+  }
+  return out;
+}
+
+/** CPU time (ms) of the postmaster and of each of its children, by pid. */
+function pgCpuMs(postmaster: number): Map<number, number> {
+  const out = new Map<number, number>([[postmaster, cpuMs(postmaster)]]);
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(fields[1]) === postmaster) total += (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+      if (Number(fields[1]) === postmaster) out.set(Number(entry), (Number(fields[11]) + Number(fields[12])) * TICK_MS);
     } catch {
       /* gone */
     }
   }
-  return total;
+  return out;
+}
+
+/**
+ * PostgreSQL CPU spent between two snapshots: processes alive at the end count from their first
+ * snapshot (or from zero when they started in between); ones that exited in between are lost, so
+ * this undercounts a little when connections come and go (idle pool timeouts), never goes below 0.
+ */
+function pgCpuDelta(before: Map<number, number>, after: Map<number, number>): number {
+  let total = 0;
+  for (const [pid, t] of after) total += t - (before.get(pid) ?? 0);
+  return Math.max(0, total);
 }
 
 function measure(url: string, headers: Record<string, string>, seconds: number): Promise<{ rps: number; p50: number; p99: number; total: number; non2xx: number; errors: number }> {
@@ -178,11 +220,19 @@ async function main(): Promise<void> {
       for (const s of order) {
         const hb = credFile ? startHeartbeats(s.url, credFile) : null;
         if (hb) await new Promise((r) => setTimeout(r, 1500));
-        const app0 = cpuMs(s.pid);
+        const threads0 = process.env.AB_THREADS === "1" ? threadCpuMs(s.pid) : null;
+        const app0 = cpuSplitMs(s.pid);
         const pg0 = pgCpuMs(pg.pid);
+        const gen0 = process.cpuUsage();
         const m = await measure(`${s.url}/api/v1/files?limit=20`, auth, SECONDS);
-        const app1 = cpuMs(s.pid);
+        const app1 = cpuSplitMs(s.pid);
+        if (threads0) {
+          const threads1 = threadCpuMs(s.pid);
+          const per = [...threads1].map(([k, v]) => [k, (v - (threads0.get(k) ?? 0)) / Math.max(1, m.total)] as const).filter(([, v]) => v > 0);
+          console.log(`[ab]   threads (ms/req): ${per.sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(", ")}`);
+        }
         const pg1 = pgCpuMs(pg.pid);
+        const gen1 = process.cpuUsage(gen0);
         const hbText = hb ? await hb.stop() : undefined;
         const sample: Sample = {
           rps: m.rps,
@@ -190,14 +240,16 @@ async function main(): Promise<void> {
           p99: m.p99,
           non2xx: m.non2xx,
           errors: m.errors,
-          appMsPerReq: (app1 - app0) / Math.max(1, m.total),
-          pgMsPerReq: (pg1 - pg0) / Math.max(1, m.total),
+          appMsPerReq: (app1.user + app1.sys - app0.user - app0.sys) / Math.max(1, m.total),
+          appSysMsPerReq: (app1.sys - app0.sys) / Math.max(1, m.total),
+          pgMsPerReq: pgCpuDelta(pg0, pg1) / Math.max(1, m.total),
+          genMsPerReq: (gen1.user + gen1.system) / 1000 / Math.max(1, m.total),
           load: os.loadavg()[0]!,
           hb: hbText,
         };
         samples.get(s.name)!.push(sample);
         console.log(
-          `[ab] ${label} r${round + 1} ${s.name.padEnd(8)} ${m.rps.toFixed(0).padStart(5)} req/s p50 ${m.p50} p99 ${m.p99} ms  app ${sample.appMsPerReq.toFixed(3)} ms/req  pg ${sample.pgMsPerReq.toFixed(3)} ms/req  non2xx ${m.non2xx} err ${m.errors}  load ${sample.load.toFixed(2)}${hbText ? `  ${hbText}` : ""}`,
+          `[ab] ${label} r${round + 1} ${s.name.padEnd(8)} ${m.rps.toFixed(0).padStart(5)} req/s p50 ${m.p50} p99 ${m.p99} ms  app ${sample.appMsPerReq.toFixed(3)} ms/req (sys ${sample.appSysMsPerReq.toFixed(3)})  pg ${sample.pgMsPerReq.toFixed(3)}  gen ${sample.genMsPerReq.toFixed(3)} ms/req  non2xx ${m.non2xx} err ${m.errors}  load ${sample.load.toFixed(2)}${hbText ? `  ${hbText}` : ""}`,
         );
       }
     }
@@ -206,7 +258,7 @@ async function main(): Promise<void> {
   const summary: Record<string, unknown> = {};
   const summarize = (label: string) => {
     for (const [name, xs] of samples) {
-      const line = `${label} ${name.padEnd(8)} median ${median(xs.map((x) => x.rps)).toFixed(0)} req/s  p99 ${median(xs.map((x) => x.p99))} ms  app ${median(xs.map((x) => x.appMsPerReq)).toFixed(3)} ms/req  pg ${median(xs.map((x) => x.pgMsPerReq)).toFixed(3)} ms/req`;
+      const line = `${label} ${name.padEnd(8)} median ${median(xs.map((x) => x.rps)).toFixed(0)} req/s  p99 ${median(xs.map((x) => x.p99))} ms  app ${median(xs.map((x) => x.appMsPerReq)).toFixed(3)} ms/req (sys ${median(xs.map((x) => x.appSysMsPerReq)).toFixed(3)})  pg ${median(xs.map((x) => x.pgMsPerReq)).toFixed(3)}  gen ${median(xs.map((x) => x.genMsPerReq)).toFixed(3)} ms/req`;
       console.log(`[ab] ${line}`);
       summary[`${label}-${name}`] = xs;
       xs.length = 0;

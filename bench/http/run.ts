@@ -418,14 +418,21 @@ Notes:
   tenant resolution, permission check (\`file:read\`), query validation (zod), one keyset query
   (\`LIMIT 21\` on the \`(tenantId, name)\` index) and the JSON page of 20 files.
 - How it is served: \`server.ts\` is a plain \`node:http\` server that answers every route of
-  \`REST_ROUTES\` and the worker endpoints by calling the same handlers the Next.js route files
-  export (web \`Request\`/\`Response\`; same authentication, validation, errors, audit, headers),
-  and hands everything else (UI, tRPC, auth, OpenAPI, ping) to Next.js's request handler. CPU
-  profiles of \`next start\` under load put the time in Next.js's app-route pipeline (routing,
-  request/response adaptation, tracing, response piping), which capped even the empty ping route
-  near 500 req/s on this VM (the ping row below is that pipeline, measured in this run); the
-  direct path skips it. Profile of the direct path under load: socket writes, \`pg\` protocol
-  and row parsing, building the web \`Request\`, JSON — no single dominant cost.
+  \`REST_ROUTES\` and the worker endpoints itself and hands everything else (UI, tRPC, auth,
+  OpenAPI, ping) to Next.js's request handler. The route files' handlers are written once
+  against a small request view and return a plain answer (status, headers, complete body); the
+  exported Next.js handler wraps that in web \`Request\`/\`Response\` objects, the app server
+  runs the same code over node's request and writes the answer in one \`end\` with a
+  Content-Length (same status, headers, body, errors, audit and rate limiting; streams still go
+  through the web \`Response\`). CPU profiles of \`next start\` under load put the time in
+  Next.js's app-route pipeline (routing, request/response adaptation, tracing, response piping),
+  which capped even the empty ping route near 500 req/s on this VM (the ping row below is that
+  pipeline, measured in this run); the direct path skips it.
+- The page query returns each row as one JSON text column (\`row_to_json\`, parsed by one
+  \`JSON.parse\`) and formats timestamps only for the rows of the page: the per-field parsing
+  of 26 columns in the \`pg\` driver was the largest cost left on the event loop. What remains
+  there per request: the HTTP parser, \`pg\` protocol handling, the JSON of the 20 files
+  (~16 KB) and socket writes.
 - API-key verification is cached in-process for at most 2 s per key (the row, not the result:
   the SHA-256 of the secret is compared on every request, expiry checked on every request).
   Revocation is immediate in the process that revoked the key and takes ≤ 2 s in the others.
