@@ -174,10 +174,7 @@ export interface WaitOptions {
   /** notify mode: spin-then-park. Poll on the calling (JS) thread for up
    * to this many microseconds before sleeping in the kernel; a change that
    * arrives within the window is seen with no wake-up or thread hand-off at
-   * all. Blocks the event loop for at most this long per wait (default 0).
-   * Variable waits adapt: after a spin that saw no change, the next 1, 2,
-   * 4 ... 64 waits of that variable park at once (a spin that misses only
-   * takes CPU from the writer), and a spin that sees the change resets it. */
+   * all. Blocks the event loop for at most this long per wait (default 0). */
   spinMicros?: number;
   /** Give up after this long (default: wait forever). */
   timeoutMs?: number;

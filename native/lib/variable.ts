@@ -85,8 +85,6 @@ export class Variable {
   readonly #pub = new Uint32Array(2);
   readonly #pub64 = new Float64Array(this.#pub.buffer);
   #lastIn64: Float64Array | null = null;
-  #spinSkip = 0; // waits left that skip the spin phase (adaptive spin-then-park)
-  #spinBackoff = 0;
   readonly #f64: Float64Array;
   #meta = new Uint32Array(2);
 
@@ -331,25 +329,15 @@ export class Variable {
     const want = lastVersion | 0;
     if (Atomics.load(i32, idx) !== want) return true;
     let timeoutMs = o.timeoutMs;
-    if (o.spinMicros > 0 && this.#spinSkip > 0) {
-      this.#spinSkip--; // adaptive: the last spins missed, park at once
-    } else if (o.spinMicros > 0) {
+    if (o.spinMicros > 0) {
       // Spin-then-park: poll on this thread for up to spinMicros first, so a
       // change that lands within that window costs no wake-up at all.
       const t0 = performance.now();
       const until = t0 + (timeoutMs >= 0 ? Math.min(o.spinMicros / 1000, timeoutMs) : o.spinMicros / 1000);
       for (let n = 1; ; n++) {
-        if (Atomics.load(i32, idx) !== want) {
-          this.#spinBackoff = 0;
-          return true;
-        }
+        if (Atomics.load(i32, idx) !== want) return true;
         if ((n & 31) === 0 && performance.now() > until) break;
       }
-      // A miss: the spin only took CPU from whoever was to make the change
-      // (on a loaded machine, often the very process we wait for). Skip it
-      // for the next 1, 2, 4 ... 64 waits of this variable, then try again.
-      this.#spinBackoff = Math.min(64, this.#spinBackoff * 2 || 1);
-      this.#spinSkip = this.#spinBackoff;
       if (timeoutMs >= 0) timeoutMs = Math.max(0, timeoutMs - (performance.now() - t0));
     }
     const r = await native(() =>
