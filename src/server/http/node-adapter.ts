@@ -120,10 +120,10 @@ export function writePlainResponse(res: ServerResponse, answer: PlainResponse): 
     res.end();
     return;
   }
-  const body = Buffer.from(answer.body, "utf8");
-  out.push("content-length", String(body.length));
+  // A string body goes out in the same write as the headers (node joins them).
+  out.push("content-length", String(Buffer.byteLength(answer.body, "utf8")));
   res.writeHead(answer.status, out);
-  res.end(body);
+  res.end(answer.body, "utf8");
 }
 
 /**
