@@ -6,6 +6,9 @@
  *   node --import tsx bench/http/profile-top.ts <file.cpuprofile> [top=40] [skipSeconds=0]
  *
  * `skipSeconds` leaves out the first seconds of the profile (start-up, module loading, warm-up).
+ * PROFILE_DROP=writev,(idle) leaves out samples taken in those functions: on a busy machine a
+ * thread descheduled inside a syscall (a loopback write wakes the peer, which then runs) is
+ * sampled there, so that time is mostly other processes' CPU, not this one's.
  */
 import { readFileSync } from "node:fs";
 
@@ -33,10 +36,12 @@ const parent = new Map<number, number>();
 for (const n of prof.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
 
 const self = new Map<number, number>();
+const drop = new Set((process.env.PROFILE_DROP ?? "").split(",").filter(Boolean));
 let elapsed = 0;
 prof.samples.forEach((id, i) => {
   elapsed += prof.timeDeltas[i] ?? 0;
-  if (elapsed >= skipMicros) self.set(id, (self.get(id) ?? 0) + (prof.timeDeltas[i] ?? 0));
+  if (elapsed < skipMicros || drop.has(byId.get(id)!.callFrame.functionName)) return;
+  self.set(id, (self.get(id) ?? 0) + (prof.timeDeltas[i] ?? 0));
 });
 const total = [...self.values()].reduce((a, b) => a + b, 0);
 
