@@ -182,7 +182,7 @@ export type TLayout = z.infer<typeof ZLayout>;
 const alignUp = (v: number, a: number): number => Math.ceil(v / a) * a;
 
 /**
- * Bytes the native format (version 2) needs for `layout`: header + region, rounded up to whole
+ * Bytes the native format (version 3; sizes as in version 2) needs for `layout`: header + region, rounded up to whole
  * pages as the file is, computed exactly as `native/src/format.h` lays it out (a unit test
  * checks it against the native module's own estimate).
  */
