@@ -31,7 +31,7 @@ import {
   type WorkerSettings,
 } from "~/server/contracts/worker";
 import { db } from "~/server/db";
-import { hotPool } from "~/server/db-hot";
+import { livenessPool } from "~/server/db-hot";
 import { AppError } from "~/server/errors";
 import { logger } from "~/server/logger";
 import { apiKeySecretMatches, parseApiKey } from "./api-key-secret";
@@ -220,14 +220,14 @@ export async function heartbeatByCredential(credential: string | null, req: Hear
   assertNodeCredentialShape(credential);
   const hash = sha256(credential);
   const now = new Date();
-  const { rows } = await hotPool().query<{ status: HeartbeatResponse["nodeStatus"]; heartbeatIntervalMs: number; settingsVersion: number }>({
+  const { rows } = await livenessPool().query<{ status: HeartbeatResponse["nodeStatus"]; heartbeatIntervalMs: number; settingsVersion: number }>({
     name: "commy_node_heartbeat",
     text: HEARTBEAT_SQL,
     values: [hash, req.version, now.toISOString(), DEFAULT_HEARTBEAT_INTERVAL_MS],
   });
   const row = rows[0];
   if (!row) {
-    const found = await hotPool().query<{ status: string }>({ name: "commy_node_status_by_credential", text: `SELECT "status"::text AS "status" FROM "Node" WHERE "credentialHash" = $1`, values: [hash] });
+    const found = await livenessPool().query<{ status: string }>({ name: "commy_node_status_by_credential", text: `SELECT "status"::text AS "status" FROM "Node" WHERE "credentialHash" = $1`, values: [hash] });
     if (found.rows[0]?.status === "REVOKED") throw new NodeAuthError("NODE_REVOKED", "This node was revoked; join again with a new token");
     throw new NodeAuthError("NODE_CREDENTIAL_INVALID", "Unknown node credential");
   }
