@@ -23,6 +23,27 @@ export function requestUrl(req: IncomingMessage): string {
   return `${proto}://${host}${req.url ?? "/"}`;
 }
 
+const FORWARDED = ["x-forwarded-host", "x-forwarded-port", "x-forwarded-proto", "x-forwarded-for"] as const;
+
+/** The `x-forwarded-*` value Next.js fills in when the client (or a proxy) sent none; null: none. */
+export function forwardedDefault(req: IncomingMessage, key: string): string | null {
+  const encrypted = Boolean((req.socket as { encrypted?: boolean }).encrypted);
+  switch (key) {
+    case "x-forwarded-host":
+      return req.headers.host ?? null;
+    case "x-forwarded-port": {
+      const https = req.headers["x-forwarded-proto"] ? req.headers["x-forwarded-proto"] === "https" : encrypted;
+      return String(req.socket.localPort ?? (https ? 443 : 80));
+    }
+    case "x-forwarded-proto":
+      return encrypted ? "https" : "http";
+    case "x-forwarded-for":
+      return req.socket.remoteAddress ?? null;
+    default:
+      return null;
+  }
+}
+
 /**
  * A web `Request` over the incoming message; the body (if any) is streamed, not read ahead.
  *
@@ -39,11 +60,11 @@ export function toWebRequest(req: IncomingMessage, signal?: AbortSignal): Reques
     if (name.charCodeAt(0) === 58) continue;
     headers.append(name, raw[i + 1]!);
   }
-  const https = req.headers["x-forwarded-proto"] ? req.headers["x-forwarded-proto"] === "https" : Boolean((req.socket as { encrypted?: boolean }).encrypted);
-  if (!headers.has("x-forwarded-host") && req.headers.host) headers.set("x-forwarded-host", req.headers.host);
-  if (!headers.has("x-forwarded-port")) headers.set("x-forwarded-port", String(req.socket.localPort ?? (https ? 443 : 80)));
-  if (!headers.has("x-forwarded-proto")) headers.set("x-forwarded-proto", https ? "https" : "http");
-  if (!headers.has("x-forwarded-for") && req.socket.remoteAddress) headers.set("x-forwarded-for", req.socket.remoteAddress);
+  for (const key of FORWARDED) {
+    if (headers.has(key)) continue;
+    const value = forwardedDefault(req, key);
+    if (value !== null) headers.set(key, value);
+  }
   const method = req.method ?? "GET";
   const init: RequestInit & { duplex?: "half" } = { method, headers, signal };
   if (!BODYLESS.has(method)) {

@@ -10,7 +10,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { HeaderReader, RequestLike } from "~/server/rest/direct";
-import { requestUrl, toWebRequest } from "./node-adapter";
+import { forwardedDefault, requestUrl, toWebRequest } from "./node-adapter";
 
 /** `Request#text`'s decoding: UTF-8, invalid sequences replaced, a leading BOM dropped. */
 const UTF8 = new TextDecoder("utf-8");
@@ -30,25 +30,6 @@ class NodeHeaders implements HeaderReader {
     }
     if (value !== null || !key.startsWith("x-forwarded-")) return value;
     return forwardedDefault(this.req, key);
-  }
-}
-
-/** The `x-forwarded-*` value `toWebRequest` fills in when the client sent none. */
-function forwardedDefault(req: IncomingMessage, key: string): string | null {
-  const encrypted = Boolean((req.socket as { encrypted?: boolean }).encrypted);
-  switch (key) {
-    case "x-forwarded-host":
-      return req.headers.host ?? null;
-    case "x-forwarded-port": {
-      const https = req.headers["x-forwarded-proto"] ? req.headers["x-forwarded-proto"] === "https" : encrypted;
-      return String(req.socket.localPort ?? (https ? 443 : 80));
-    }
-    case "x-forwarded-proto":
-      return encrypted ? "https" : "http";
-    case "x-forwarded-for":
-      return req.socket.remoteAddress ?? null;
-    default:
-      return null;
   }
 }
 
