@@ -17,6 +17,7 @@
  * - close() interrupts the blocking read by closing the reader's own connection, waits for the
  *   batch in progress to be committed (grace period), and is idempotent.
  */
+import type { Command } from "ioredis";
 import { Packr } from "msgpackr";
 import { compareStreamIds, decodeFrame, type RoutedRecord } from "./codec";
 import {
@@ -125,6 +126,10 @@ export class RouteConsumer {
   private key = "";
   /** The blocking read's arguments and RESP bytes: the same for every read of a given BLOCK timeout. */
   private readCmd: { block: number; args: (string | Buffer)[]; wire: Buffer } | null = null;
+  /** The blocking read last sent (close() settles it if the client does not). */
+  private reading: Command | null = null;
+  /** What the read loop is awaiting: named in a close timeout, so a hang says where it is. */
+  private phase = "idle";
   private readonly s = { applied: 0, duplicates: 0, skippedOwn: 0, deadLettered: 0, trimmed: 0, batches: 0, lastLagMs: 0 };
 
   constructor(private readonly o: RouteConsumerOptions) {
@@ -208,8 +213,12 @@ export class RouteConsumer {
     const wasRunning = this.stateName === "running";
     this.stateName = "closing";
     // The blocking XREADGROUP lives on the reader connection only: closing it rejects the read
-    // at once, whatever BLOCK timeout it was given.
+    // at once, whatever BLOCK timeout it was given. Not always: a read that was in flight when
+    // the connection dropped waits in ioredis to be re-sent after the reconnect, and
+    // disconnect() during the reconnect delay only cancels the reconnect (ioredis 6.0.0), so
+    // the read would never settle. It is rejected here, whatever state the client is in.
     this.reader.disconnect();
+    this.reading?.reject(new RoutingError("ROUTE_CLOSED", "consumer closed"));
     let timedOut = false;
     if (wasRunning && this.loop) {
       let timer: NodeJS.Timeout | undefined;
@@ -221,7 +230,12 @@ export class RouteConsumer {
     }
     this.commands.disconnect();
     this.stateName = "closed";
-    if (timedOut) throw new RoutingError("ROUTE_CLOSE_TIMEOUT", `consumer ${this.consumerName} did not finish its batch within ${graceMs} ms`);
+    if (timedOut) {
+      throw new RoutingError(
+        "ROUTE_CLOSE_TIMEOUT",
+        `consumer ${this.consumerName} did not finish its batch within ${graceMs} ms (loop: ${this.phase}; reader ${this.reader.status}, ${(this.reader as unknown as { commandQueue?: { length: number } }).commandQueue?.length ?? "?"} queued; commit ${this.commitRunning ? "in flight" : "idle"}, ${this.pendingAck.length} unacknowledged)`,
+      );
+    }
   }
 
   private get closing(): boolean {
@@ -253,7 +267,9 @@ export class RouteConsumer {
       rc = this.readCmd = { block, args, wire: encodeCommand(["XREADGROUP", ...args]) };
     }
     // Encoded once, written as is: no per-argument conversion on every read (connection.ts).
-    return this.reader.sendCommand(new PreEncodedCommand("XREADGROUP", rc.args, rc.wire)) as Promise<unknown>;
+    const cmd = new PreEncodedCommand("XREADGROUP", rc.args, rc.wire);
+    this.reading = cmd;
+    return this.reader.sendCommand(cmd) as Promise<unknown>;
   }
 
   private async run(): Promise<void> {
@@ -261,14 +277,20 @@ export class RouteConsumer {
     while (!this.closing) {
       try {
         if (this.needRecover) {
+          this.phase = "recovering pending";
           await this.recoverOwnPending();
           this.needRecover = false;
         }
-        if (this.pattern === "queue") await this.claimStale();
+        if (this.pattern === "queue") {
+          this.phase = "claiming stale";
+          await this.claimStale();
+        }
         // Apply first, then ask for more: writing the next XREADGROUP before applying would wake
         // Redis on a busy machine and delay the apply of the records already here. The commit
         // does not sit between the two either (group commit, scheduleCommit).
+        this.phase = "reading";
         const entries = streamEntries(await this.read());
+        this.phase = "applying";
         if (entries.length) await this.processEntries(entries);
         backoff = 50;
       } catch (e) {
@@ -278,6 +300,7 @@ export class RouteConsumer {
         this.o.onEvent?.({ type: "error", error: msg, connection: conn });
         // Entries may have been delivered to us with the reply lost: re-read our pending list.
         this.needRecover = true;
+        this.phase = "backing off";
         if (msg.includes("NOGROUP")) {
           try {
             await this.ensureGroup();
@@ -289,6 +312,7 @@ export class RouteConsumer {
         backoff = Math.min(backoff * 2, 1000);
       }
     }
+    this.phase = "stopped";
   }
 
   private claimIdle(): number {

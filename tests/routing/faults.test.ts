@@ -82,6 +82,19 @@ describe("routing faults (standalone Redis, AOF on)", () => {
     await producer.close();
   });
 
+  it("close() while Redis is down returns at once, though the blocking read was in flight when the connection dropped", async () => {
+    const consumer = new RouteConsumer({ redis: { url: redis.url }, file: uniqueFile(), nodeId: "cd", blockMs: 5000, apply: () => undefined });
+    await consumer.start();
+    await new Promise((r) => setTimeout(r, 50)); // the XREADGROUP is sent and blocks
+    await redis.stop();
+    // ioredis keeps the unanswered read to re-send it after reconnecting; closing within the
+    // reconnect delay must still end the consumer, not leave it waiting for a reply that
+    // cannot come (before the fix: ROUTE_CLOSE_TIMEOUT after the grace period).
+    await expect(consumer.close(3000)).resolves.toBeUndefined();
+    expect(consumer.state).toBe("closed");
+    await redis.start();
+  });
+
   it("the backlog is bounded: a full backlog refuses records with ROUTE_BACKLOG_FULL while Redis is down", async () => {
     const file = uniqueFile();
     const overflow: ProducerEvent[] = [];
