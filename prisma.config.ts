@@ -34,6 +34,35 @@ globalThis.setTimeout = ((fn: (...a: unknown[]) => void, ms?: number, ...rest: u
   return t;
 }) as typeof setTimeout;
 
+/**
+ * The pg adapter (6.19.3) runs a migration by splitting its SQL at every `;`, also inside comments
+ * and dollar-quoted function bodies, so a migration that creates a PL/pgSQL function (or has a
+ * `;` in a comment) fails. Each migration is sent whole instead, as one simple-protocol query:
+ * PostgreSQL parses it itself and runs it as one implicit transaction (all or nothing). Errors
+ * are converted as the adapter converts them.
+ */
+class WholeScriptPg extends PrismaPg {
+  override async connect() {
+    return wholeScripts(await super.connect());
+  }
+
+  override async connectToShadowDb() {
+    return wholeScripts(await super.connectToShadowDb());
+  }
+}
+
+function wholeScripts<A extends Awaited<ReturnType<PrismaPg["connect"]>>>(adapter: A): A {
+  const queryable = adapter as unknown as { client: { query(sql: string): Promise<unknown> }; onError(e: unknown): never };
+  adapter.executeScript = async (script: string) => {
+    try {
+      await queryable.client.query(script);
+    } catch (e) {
+      queryable.onError(e);
+    }
+  };
+  return adapter;
+}
+
 export default {
   experimental: { adapter: true },
   schema: path.join("prisma", "schema.prisma"),
@@ -42,6 +71,6 @@ export default {
   async adapter() {
     const url = process.env.DATABASE_URL;
     if (!url) throw new Error("DATABASE_URL is not set (see README: Configuration)");
-    return new PrismaPg(pgConfigFromUrl(url, { Client: CatalogFriendlyClient, idleTimeoutMillis: 200 }));
+    return new WholeScriptPg(pgConfigFromUrl(url, { Client: CatalogFriendlyClient, idleTimeoutMillis: 200 }));
   },
 } satisfies PrismaConfig;

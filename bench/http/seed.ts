@@ -65,7 +65,8 @@ export async function seedScale(seeded: Seeded, files: number, totalFiles: numbe
     ).map((c) => c.column_name);
     const list = cols.map((c) => `"${c}"`).join(", ");
     const values = cols
-      .map((c) => (c === "id" ? `'bf' || md5(random()::text || g::text)` : c === "name" ? `'bench.file-' || lpad(g::text, 5, '0')` : `t."${c}"`))
+      // apiJson is the copied file's own API form (its id and name): left NULL, the list renders the copy.
+      .map((c) => (c === "id" ? `'bf' || md5(random()::text || g::text)` : c === "name" ? `'bench.file-' || lpad(g::text, 5, '0')` : c === "apiJson" ? "NULL" : `t."${c}"`))
       .join(", ");
     await db.$executeRawUnsafe(
       `INSERT INTO "SharedFile" (${list})

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TenantContext } from "~/server/actor";
 import { db } from "~/server/db";
 import { AppError } from "~/server/errors";
-import { createSharedFile, deleteSharedFile, getSharedFile, listSharedFiles, updateSharedFile } from "~/server/services/shared-files";
+import { createSharedFile, deleteSharedFile, getSharedFile, listSharedFiles, listSharedFilesJson, sharedFilePageJson, updateSharedFile } from "~/server/services/shared-files";
 import { uniqueName } from "../helpers/unique";
 import { addMember, createTestTenant, fileBody, failureOf, type TestTenant } from "./control-plane-fixtures";
 
@@ -105,6 +105,28 @@ describe("list", () => {
     const listed = (await listSharedFiles(t.owner.ctx, { limit: 10 })).items;
     expect(listed).toEqual([await getSharedFile(t.owner.ctx, "one"), await getSharedFile(t.owner.ctx, "two")]);
     for (const f of listed) expect(f.createdAt).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+  });
+
+  it("never lists a file stale when it was changed outside the service: the list renders it from its columns and stores that", async () => {
+    const t = await createTestTenant();
+    for (const n of ["p", "q", "r"]) await createSharedFile(t.owner.ctx, fileBody(n));
+    const stored = async (name: string) =>
+      (await db.$queryRaw<{ apiJson: string | null }[]>`SELECT "apiJson" FROM "SharedFile" WHERE "tenantId" = ${t.tenantId} AND "name" = ${name}`)[0]!.apiJson;
+    expect(JSON.parse((await stored("q"))!)).toEqual(await getSharedFile(t.owner.ctx, "q"));
+
+    // Another writer (a migration, an operator's SQL) changes q; r loses its stored form.
+    await db.$executeRaw`UPDATE "SharedFile" SET "description" = 'changed by SQL', "maxConnections" = 7 WHERE "tenantId" = ${t.tenantId} AND "name" = 'q'`;
+    await db.$executeRaw`UPDATE "SharedFile" SET "apiJson" = NULL WHERE "tenantId" = ${t.tenantId} AND "name" = 'r'`;
+    expect(await stored("q")).toBeNull(); // the trigger cleared it
+
+    const page = await listSharedFilesJson(t.owner.ctx, { limit: 10 });
+    const files = await Promise.all(["p", "q", "r"].map((n) => getSharedFile(t.owner.ctx, n)));
+    expect(files[1]).toMatchObject({ description: "changed by SQL", maxConnections: 7 });
+    expect(JSON.parse(sharedFilePageJson(page))).toEqual({ items: files, nextCursor: null });
+    // Rendered once, then stored: the next list sends the stored text.
+    expect(JSON.parse((await stored("q"))!)).toEqual(files[1]);
+    expect(JSON.parse((await stored("r"))!)).toEqual(files[2]);
+    expect((await listSharedFiles(t.owner.ctx, { limit: 10 })).items).toEqual(files);
   });
 
   it("rejects a forged cursor with a field error", async () => {

@@ -33,12 +33,20 @@ export function emptyResponse(requestId: string, status = 204): Response {
   return new Response(null, { status, headers: baseHeaders(requestId) });
 }
 
+/**
+ * A body that is JSON text already (e.g. rows stored in their API form): sent as it is. The
+ * text must be what `JSON.stringify` of the documented value gives.
+ */
+export class JsonText {
+  constructor(readonly text: string) {}
+}
+
 /** `jsonResponse` as a plain answer (same status, headers and body; `extra` names in lower case). */
 export function plainJsonResponse(body: unknown, requestId: string, status = 200, extra?: Record<string, string>): PlainResponse {
   const headers: Record<string, string> = { "cache-control": "no-store", ...extra };
   headers[REQUEST_ID_HEADER] = requestId;
   headers["content-type"] = "application/json; charset=utf-8";
-  return { status, headers, body: JSON.stringify(body) };
+  return { status, headers, body: body instanceof JsonText ? body.text : JSON.stringify(body) };
 }
 
 /** `emptyResponse` as a plain answer. */

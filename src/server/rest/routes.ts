@@ -14,7 +14,7 @@ import { listAuditEvents } from "~/server/audit/query";
 import { AppError } from "~/server/errors";
 import { listMembers } from "~/server/services/memberships";
 import { listNodes } from "~/server/services/nodes";
-import { createSharedFile, deleteSharedFile, getSharedFile, listSharedFiles, updateSharedFile } from "~/server/services/shared-files";
+import { createSharedFile, deleteSharedFile, getSharedFile, listSharedFilesJson, sharedFilePageJson, updateSharedFile } from "~/server/services/shared-files";
 import { getTenant } from "~/server/services/tenants";
 import { ZDeadLetter, ZFileRoutes, ZMessagePublish, ZMessagesPage, ZMessagesQuery, ZSlotParam, ZVariableValue, ZVariableWrite, ZWriteResult } from "~/server/contracts/routing";
 import { listDeadLetters, publishMessage, readMessages, readVariable, writeVariable } from "~/server/services/file-data";
@@ -22,6 +22,7 @@ import { getFileRoutes } from "~/server/services/file-routes";
 import { ZEventFeedQuery, eventFeedResponse } from "~/server/services/event-feed";
 import { authorize } from "~/server/actor";
 import { authenticateRest, defineRoute, type AnyRouteDef } from "./handler";
+import { JsonText } from "./http";
 
 // ---------------------------------------------------------------------------
 // JSON shapes of things whose services return Dates (REST sends ISO strings)
@@ -117,7 +118,8 @@ export const listFilesRoute = defineRoute({
   permission: "file:read",
   query: ZPageQuery,
   success: { status: 200, schema: ZPage(ZSharedFile), description: "A page of shared files." },
-  handler: ({ ctx, query }) => listSharedFiles(ctx, query),
+  // The files' stored JSON, sent without parsing (services/shared-files.ts).
+  handler: async ({ ctx, query }) => new JsonText(sharedFilePageJson(await listSharedFilesJson(ctx, query))),
 });
 
 export const createFileRoute = defineRoute({

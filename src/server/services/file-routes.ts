@@ -154,7 +154,7 @@ function toFileRoute(row: RouteRow): TFileRoute {
 /** The tenant's file called `name` (404 when absent, of another tenant, or outside the key's patterns). */
 export async function findFileForRead(ctx: TenantContext, name: string) {
   if (!keyMayAccessFile(ctx.actor, name)) throw new AppError("NOT_FOUND", `Shared file "${name}" not found`);
-  const file = await db.sharedFile.findUnique({ where: { tenantId_name: { tenantId: ctx.tenantId, name } } });
+  const file = await db.sharedFile.findUnique({ where: { tenantId_name: { tenantId: ctx.tenantId, name } }, omit: { apiJson: true } });
   if (!file) throw new AppError("NOT_FOUND", `Shared file "${name}" not found`);
   return file;
 }

@@ -246,7 +246,7 @@ export async function catalogueEtag(tenantId: string): Promise<string> {
 export async function getCatalogue(node: AuthenticatedNode, ifNoneMatch: string | null): Promise<CatalogueResponse | null> {
   const etag = await catalogueEtag(node.tenantId);
   if (ifNoneMatch === etag) return null;
-  const rows = await db.sharedFile.findMany({ where: { tenantId: node.tenantId }, orderBy: { name: "asc" } });
+  const rows = await db.sharedFile.findMany({ where: { tenantId: node.tenantId }, orderBy: { name: "asc" }, omit: { apiJson: true } });
   const files: CatalogueFile[] = rows.map((r) =>
     CatalogueFileSchema.parse({ ...r, layout: r.layout, updatedAt: r.updatedAt.toISOString() }),
   );
