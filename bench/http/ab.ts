@@ -8,7 +8,8 @@
  *   node --import tsx bench/http/ab.ts name=DIR[,KEY=VALUE…] name=DIR[,KEY=VALUE…] …
  *
  * Each DIR is a checkout with a production build in DIR/.next; its `server.ts` is started with
- * the extra env given. Env: AB_SECONDS (per measurement, 8), AB_ROUNDS (3), AB_CONNECTIONS (50),
+ * the extra env given (NODE_ARGS=… are node flags instead, space-separated); its output goes to
+ * .tmp/bench/ab-logs/app-<name>.log. Env: AB_SECONDS (per measurement, 8), AB_ROUNDS (3), AB_CONNECTIONS (50),
  * AB_FILES (200), AB_B7=1 (then grow to AB_B7_FILES=10000 files and run AB_B7_NODES=1000 nodes
  * heartbeating every 5 s against the server being measured, during its measurement only),
  * AB_PROFILE=1 (CPU profiles in .tmp/bench/ab-profile/).
@@ -142,11 +143,17 @@ function measure(url: string, headers: Record<string, string>, seconds: number):
   });
 }
 
-async function startServer(name: string, dir: string, extraEnv: Record<string, string>, databaseUrl: string, logDir: string): Promise<Server> {
+async function startServer(name: string, dir: string, extraEnv: Record<string, string>, databaseUrl: string): Promise<Server> {
   const port = await freePort();
   const profileDir = path.join(root, ".tmp", "bench", "ab-profile", name);
   if (PROFILE) mkdirSync(profileDir, { recursive: true });
-  const args = [...(PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []), "--import", "tsx", path.join(dir, "server.ts"), "--port", String(port), "--hostname", "127.0.0.1"];
+  // NODE_ARGS=… (space-separated) are node flags that NODE_OPTIONS refuses, e.g. --trace-gc.
+  const { NODE_ARGS: nodeArgs, ...serverEnv } = extraEnv;
+  const args = [
+    ...(PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []),
+    ...(nodeArgs ? nodeArgs.split(" ") : []),
+    "--import", "tsx", path.join(dir, "server.ts"), "--port", String(port), "--hostname", "127.0.0.1",
+  ];
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     NODE_ENV: "production",
@@ -157,9 +164,12 @@ async function startServer(name: string, dir: string, extraEnv: Record<string, s
     LOG_LEVEL: "warn",
     AUDIT_RETENTION_INTERVAL_MINUTES: "0",
     COMMY_HTTP_WORKERS: "1",
-    ...extraEnv,
+    ...serverEnv,
   };
-  const logFile = path.join(logDir, `app-${name}.log`);
+  // The app's output is kept in .tmp/bench/ab-logs/ (the temp dir goes with the run).
+  const keptLogs = path.join(root, ".tmp", "bench", "ab-logs");
+  mkdirSync(keptLogs, { recursive: true });
+  const logFile = path.join(keptLogs, `app-${name}.log`);
   const child = spawnService(process.execPath, args, { logFile, cwd: dir, env });
   const url = `http://127.0.0.1:${port}`;
   await waitFor(`app ${name}`, () => fetch(`${url}/api/v1/ping`).then((r) => r.arrayBuffer().then(() => true), () => false), { child, logFile, timeoutMs: 90_000, intervalMs: 200 });
@@ -204,7 +214,7 @@ async function main(): Promise<void> {
   await migrateDatabase(pg.url);
   const seeded = await seed(pg.url, FILES);
   const servers: Server[] = [];
-  for (const s of specs) servers.push(await startServer(s.name, s.dir, s.env, pg.url, tmp.dir));
+  for (const s of specs) servers.push(await startServer(s.name, s.dir, s.env, pg.url));
   const auth = { authorization: `Bearer ${seeded.apiKey}` };
   for (const s of servers) {
     const r = await fetch(`${s.url}/api/v1/files?limit=20`, { headers: auth });
