@@ -12,7 +12,8 @@
  * .tmp/bench/ab-logs/app-<name>.log. Env: AB_SECONDS (per measurement, 8), AB_ROUNDS (3), AB_CONNECTIONS (50),
  * AB_FILES (200), AB_B7=1 (then grow to AB_B7_FILES=10000 files and run AB_B7_NODES=1000 nodes
  * heartbeating every 5 s against the server being measured, during its measurement only),
- * AB_PROFILE=1 (CPU profiles in .tmp/bench/ab-profile/).
+ * AB_PROFILE=1 (CPU profiles in .tmp/bench/ab-profile/), AB_TARGET=heartbeat (measure one joined
+ * node's POST /api/worker/heartbeat instead of the B6 read).
  */
 import { randomBytes } from "node:crypto";
 import { spawn, type ChildProcess } from "node:child_process";
@@ -134,9 +135,14 @@ function pgCpuDelta(before: Map<number, number>, after: Map<number, number>): nu
   return Math.max(0, total);
 }
 
+/** What is measured: the B6 read (default) or, with AB_TARGET=heartbeat, one node's heartbeat alone. */
+const TARGET = process.env.AB_TARGET === "heartbeat" ? "heartbeat" : "list";
+const HEARTBEAT_BODY = JSON.stringify({ state: "running", version: "bench", settingsVersion: 0, catalogueEtag: null, stats: { sessions: 1, attachments: 2, mappedBytes: 65536 } });
+
 function measure(url: string, headers: Record<string, string>, seconds: number): Promise<{ rps: number; p50: number; p99: number; total: number; non2xx: number; errors: number }> {
+  const post = url.endsWith("/api/worker/heartbeat") ? { method: "POST" as const, body: HEARTBEAT_BODY, headers: { ...headers, "content-type": "application/json" } } : { headers };
   return new Promise((resolve, reject) => {
-    autocannon({ url, connections: CONNECTIONS, duration: seconds, headers, pipelining: 1, timeout: 30 }, (err, r) => {
+    autocannon({ url, connections: CONNECTIONS, duration: seconds, pipelining: 1, timeout: 30, ...post }, (err, r) => {
       if (err) return reject(err);
       resolve({ rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, total: r.requests.total, non2xx: r.non2xx, errors: r.errors + r.timeouts });
     });
@@ -215,12 +221,18 @@ async function main(): Promise<void> {
   const seeded = await seed(pg.url, FILES);
   const servers: Server[] = [];
   for (const s of specs) servers.push(await startServer(s.name, s.dir, s.env, pg.url));
-  const auth = { authorization: `Bearer ${seeded.apiKey}` };
+  let auth: Record<string, string> = { authorization: `Bearer ${seeded.apiKey}` };
+  let target = "/api/v1/files?limit=20";
+  if (TARGET === "heartbeat") {
+    const [credential] = await seedScale(seeded, FILES, FILES, 1);
+    auth = { authorization: `Node ${credential}` };
+    target = "/api/worker/heartbeat";
+  }
   for (const s of servers) {
-    const r = await fetch(`${s.url}/api/v1/files?limit=20`, { headers: auth });
+    const r = await fetch(`${s.url}${target}`, TARGET === "heartbeat" ? { method: "POST", headers: { ...auth, "content-type": "application/json" }, body: HEARTBEAT_BODY } : { headers: auth });
     const body = await r.text();
     console.log(`[ab] ${s.name}: ${r.status}, ${body.length} bytes, headers ${JSON.stringify([...r.headers])}`);
-    await measure(`${s.url}/api/v1/files?limit=20`, auth, 3);
+    await measure(`${s.url}${target}`, auth, 3);
   }
 
   const samples = new Map<string, Sample[]>(servers.map((s) => [s.name, []]));
@@ -234,7 +246,7 @@ async function main(): Promise<void> {
         const app0 = cpuSplitMs(s.pid);
         const pg0 = pgCpuMs(pg.pid);
         const gen0 = process.cpuUsage();
-        const m = await measure(`${s.url}/api/v1/files?limit=20`, auth, SECONDS);
+        const m = await measure(`${s.url}${target}`, auth, SECONDS);
         const app1 = cpuSplitMs(s.pid);
         if (threads0) {
           const threads1 = threadCpuMs(s.pid);
