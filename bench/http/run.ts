@@ -428,11 +428,14 @@ Notes:
   Next.js's app-route pipeline (routing, request/response adaptation, tracing, response piping),
   which capped even the empty ping route near 500 req/s on this VM (the ping row below is that
   pipeline, measured in this run); the direct path skips it.
-- The page query returns each row as one JSON text column (\`row_to_json\`, parsed by one
-  \`JSON.parse\`) and formats timestamps only for the rows of the page: the per-field parsing
-  of 26 columns in the \`pg\` driver was the largest cost left on the event loop. What remains
-  there per request: the HTTP parser, \`pg\` protocol handling, the JSON of the 20 files
-  (~16 KB) and socket writes.
+- Each file's API form is stored as JSON text with every change (\`SharedFile.apiJson\`), and
+  the page is those texts joined: PostgreSQL reads 3 columns of 21 index-ordered rows and the app
+  neither parses nor re-serializes a file. Building the JSON in the query instead
+  (\`row_to_json\` of 26 columns, the previous version) cost PostgreSQL ~0.7 ms of CPU per page
+  against ~0.2 ms now, and the app ~0.2 ms more (\`bench/http/ab.ts\`, same hour: 1,051 →
+  1,649 req/s, app 0.72 → 0.51 ms and PostgreSQL 0.66 → 0.32 ms of CPU per request). What
+  remains on the event loop per request: the HTTP parser, \`pg\` protocol handling, the
+  ~16 KB body and socket writes.
 - API-key verification is cached in-process for at most 2 s per key (the row, not the result:
   the SHA-256 of the secret is compared on every request, expiry checked on every request).
   Revocation is immediate in the process that revoked the key and takes ≤ 2 s in the others.
