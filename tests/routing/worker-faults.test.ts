@@ -132,6 +132,31 @@ describe("routing workers under faults", () => {
     await Promise.all([sub.kill(), pub.kill()]);
   });
 
+  it("routing configured late (its endpoint failing at start-up): streams opened before it are routed once it arrives", async () => {
+    env.cp.unavailable.add("/api/worker/routing");
+    const [c, d] = await Promise.all([env.worker("c"), env.worker("d")]);
+    const f = await env.file({ kind: "STREAM" });
+    const [subC, pubC, subD, pubD] = await Promise.all([env.client(c), env.client(c), env.client(d), env.client(d)]);
+    for (const [sub, pub] of [[subC, pubC], [subD, pubD]] as const) {
+      await sub.open(f.name, "consumer");
+      await sub.subscribe();
+      expect((await pub.open(f.name, "producer")).transport).toBe("SHARED_MEMORY"); // no routing yet
+    }
+    env.cp.unavailable.delete("/api/worker/routing");
+    await remotePeers(c, f.id, 2, [d]);
+    await remotePeers(d, f.id, 2, [c]);
+    await Promise.all([pubC.publish("c", 0, 100), pubD.publish("d", 0, 100)]);
+    await waitReceived(subC, 200, "c's subscriber gets both hosts' messages", [c, d]);
+    await waitReceived(subD, 200, "d's subscriber gets both hosts' messages", [c, d]);
+    for (const sub of [subC, subD]) {
+      const got = await sub.received();
+      exactlyOnce(got, "c", 100);
+      exactlyOnce(got, "d", 100);
+    }
+    await Promise.all([subC.kill(), pubC.kill(), subD.kill(), pubD.kill()]);
+    await Promise.all([c.stop("SIGKILL"), d.stop("SIGKILL")]);
+  });
+
   it("partition (Redis stopped) and heal: local traffic continues, remote peers degraded, backlog delivered (durable file)", async () => {
     const f = await env.file({ kind: "STREAM", durability: "DURABLE" });
     const [localSub, remoteSub, pub] = await Promise.all([env.client(a), env.client(b), env.client(a)]);

@@ -51,6 +51,8 @@ export interface ControlPlane {
   hits: Map<string, number>;
   /** When set, every request fails with a connection reset (control plane "down"). */
   down: boolean;
+  /** Paths answered 503 for now (one endpoint failing while the others work). */
+  unavailable: Set<string>;
   close(): Promise<void>;
 }
 
@@ -63,12 +65,16 @@ export interface ControlPlane {
 export async function startControlPlane(opts: { routing?: boolean; extraRoutes?: Record<string, RouteModule> } = {}): Promise<ControlPlane> {
   const routes: Record<string, RouteModule> = { ...ROUTES, ...(opts.routing ? { "/api/worker/routing": routingRoute } : {}), ...(opts.extraRoutes ?? {}) };
   const hits = new Map<string, number>();
-  const cp: ControlPlane = { url: "", hits, down: false, close: async () => undefined };
+  const cp: ControlPlane = { url: "", hits, down: false, unavailable: new Set(), close: async () => undefined };
   const server = http.createServer((req, res) => {
     void (async () => {
       if (cp.down) return req.socket.destroy();
       const url = new URL(req.url ?? "/", cp.url);
       hits.set(url.pathname, (hits.get(url.pathname) ?? 0) + 1);
+      if (cp.unavailable.has(url.pathname)) {
+        res.writeHead(503, { "content-type": "application/json" }).end(JSON.stringify({ error: { code: "UNAVAILABLE", message: "unavailable (test)" } }));
+        return;
+      }
       const handler = routes[url.pathname]?.[req.method as "GET" | "POST" | "PUT"];
       if (!handler) {
         res.writeHead(404).end();

@@ -316,7 +316,23 @@ export class Worker extends EventEmitter<{ revoked: []; fatal: [Error] }> {
     this.routing = bridge;
     await bridge.start();
     bridge.resumeFiles([...this.catalogue.values()]);
+    // Attachments opened while the configuration was not there yet (the control plane was slow
+    // or down at start-up) are routed now, as if they had just opened: their decisions are
+    // re-made and their clients told.
+    for (const a of this.attachments.values()) this.routeOpenedEarlier(bridge, a);
     this.log.info({ redis: redis.url, cluster: redis.cluster, user: redis.username }, "cross-node routing enabled");
+  }
+
+  private routeOpenedEarlier(bridge: RoutingBridge, a: Attachment): void {
+    if (a.side === "PRODUCER" && producerUsesOutbox(a.file) && a.path !== this.files.pathFor(this.tenantId, a.file.id, ".out")) {
+      // Its client writes the shared ring, not the outbox the worker forwards from.
+      this.log.warn({ file: a.file.name, attachment: a.id }, "producer opened before routing was configured: its messages stay on this host until it reopens");
+    }
+    try {
+      bridge.attach(a.file, { id: a.id, side: a.side, preference: a.preference });
+    } catch (e) {
+      this.log.error({ file: a.file.name, err: (e as Error).message }, "cannot route this file to other hosts");
+    }
   }
 
   /** Re-decides the transport of the file's attachments after peers or health changed. */
