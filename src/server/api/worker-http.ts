@@ -24,9 +24,11 @@ function errorResponse(status: number, code: string, message: string, fields?: R
   return jsonResponse(status, { error: { code, message, ...(fields ? { fields } : {}) } });
 }
 
+const NODE_AUTHORIZATION = new RegExp(`^${NODE_AUTH_SCHEME}\\s+(\\S+)\\s*$`);
+
 /** The credential of `Authorization: Node <credential>`, or null. */
 export function nodeCredential(headers: HeaderReader): string | null {
-  const m = new RegExp(`^${NODE_AUTH_SCHEME}\\s+(\\S+)\\s*$`).exec(headers.get("authorization") ?? "");
+  const m = NODE_AUTHORIZATION.exec(headers.get("authorization") ?? "");
   return m?.[1] ?? null;
 }
 
