@@ -203,7 +203,7 @@ export async function listSharedFilesJson(ctx: TenantContext, query: PageRequest
     values: [ctx.tenantId, after, likes, query.limit + 1],
   });
   const count = Math.min(rows.length, query.limit);
-  const items: string[] = new Array(count);
+  const items: (string | undefined)[] = new Array(count);
   let unrendered: Map<string, number> | null = null;
   for (let i = 0; i < count; i++) {
     const json = rows[i]!.apiJson;
@@ -211,7 +211,8 @@ export async function listSharedFilesJson(ctx: TenantContext, query: PageRequest
     else (unrendered ??= new Map()).set(rows[i]!.id, i);
   }
   if (unrendered) await renderUnrendered(ctx.tenantId, unrendered, items);
-  return { items, nextCursor: rows.length > query.limit ? encodeCursor(rows[count - 1]!.name) : null };
+  // A file deleted between the two queries is left out (its slot stayed empty).
+  return { items: unrendered ? items.filter((j): j is string => j !== undefined) : (items as string[]), nextCursor: rows.length > query.limit ? encodeCursor(rows[count - 1]!.name) : null };
 }
 
 /** `listSharedFilesJson` with the files parsed (tRPC, in-process callers). */
@@ -230,7 +231,7 @@ export function sharedFilePageJson(page: SharedFileJsonPage): string {
  * and stores each rendering, unless the row changed since it was read (`xmin`): a row is
  * rendered this way at most once per change.
  */
-async function renderUnrendered(tenantId: string, at: Map<string, number>, items: string[]): Promise<void> {
+async function renderUnrendered(tenantId: string, at: Map<string, number>, items: (string | undefined)[]): Promise<void> {
   const { rows } = await hotPool().query<{ xmin: string; json: string }>({
     name: "commy_shared_files_unrendered",
     text: UNRENDERED_SQL,
