@@ -6,7 +6,8 @@
  *   node --import tsx bench/http/heartbeats.ts <baseUrl> <credentials.json> <intervalMs>
  *
  * On SIGTERM (or stdin closing) it stops, prints one JSON line of statistics and exits:
- * { sent, ok, failed, statuses, rps, p50, p99, seconds }. Latency is request → full response.
+ * { sent, ok, failed, statuses, rps, p50, p99, seconds, cpuMsPerBeat }. Latency is request → full
+ * response; cpuMsPerBeat is this process's CPU per heartbeat sent (from the first beat on).
  */
 import { readFileSync } from "node:fs";
 import http from "node:http";
@@ -63,6 +64,7 @@ function beat(credential: string): void {
 }
 
 const timers: NodeJS.Timeout[] = [];
+const cpuAtStart = process.cpuUsage();
 credentials.forEach((credential, i) => {
   const phase = (intervalMs * i) / credentials.length;
   timers.push(
@@ -80,9 +82,12 @@ function finish(): void {
   for (const t of timers) clearTimeout(t);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const sorted = latencies.sort((a, b) => a - b);
+  // This process's own CPU per heartbeat: on one machine it shares the cores with the app.
+  const cpu = process.cpuUsage(cpuAtStart);
+  const cpuMsPerBeat = (cpu.user + cpu.system) / 1000 / Math.max(1, sent);
   const q = (p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]! : 0);
   process.stdout.write(
-    `${JSON.stringify({ sent, ok, failed, statuses, rps: ok / seconds, p50: q(0.5), p99: q(0.99), seconds })}\n`,
+    `${JSON.stringify({ sent, ok, failed, statuses, rps: ok / seconds, p50: q(0.5), p99: q(0.99), seconds, cpuMsPerBeat })}\n`,
     () => process.exit(0),
   );
 }

@@ -92,6 +92,7 @@ interface HeartbeatStats {
   p50: number;
   p99: number;
   seconds: number;
+  cpuMsPerBeat: number;
 }
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -295,6 +296,7 @@ async function main(): Promise<void> {
       { id: "B7-hb-rps", name: `heartbeats answered 200 (POST /api/worker/heartbeat, ${B7_NODES} node credentials)`, value: Math.round(heartbeats.rps), unit: "req/s" },
       { id: "B7-hb-p50", name: "heartbeat latency p50", value: r1(heartbeats.p50), unit: "ms" },
       { id: "B7-hb-p99", name: "heartbeat latency p99", value: r1(heartbeats.p99), unit: "ms" },
+      { id: "B7-hb-gen-cpu", name: "CPU of the heartbeat sender (its own process, on the same 2 cores) per heartbeat", value: Math.round(heartbeats.cpuMsPerBeat * 1000), unit: "µs" },
     );
   }
   const all = [...files, ...ping, ...loaded];
