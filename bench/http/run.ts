@@ -29,7 +29,7 @@
  * COMMY_HTTP_WORKERS, default 1), HTTP_BENCH_PROFILE=1 (CPU profiles of the app under load in
  * .tmp/bench/http-profile/), HTTP_BENCH_SKIP_B7=1.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -38,7 +38,7 @@ import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 import { ensureNextBuild, startAppServer } from "../../scripts/lib/app";
 import { freePort, stopPid, waitFor } from "../../scripts/lib/process";
-import { makeTestDir, migrateDatabase, startPostgres } from "../../scripts/lib/services";
+import { makeTestDir, migrateDatabase, postgresBinDir, startPostgres } from "../../scripts/lib/services";
 import { seed, seedScale } from "./seed";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -376,9 +376,11 @@ function row(r: Result): string {
   return `| ${r.id} | ${r.name} | ${r.value} ${r.unit} | ${r.baselineName ?? ""} | ${r.ratio !== undefined ? `${r.ratio}×` : ""} | ${r.target ?? ""} | ${met} |`;
 }
 
+/** The version of the PostgreSQL the benchmark starts (`postgres --version`), e.g. "15.18". */
 function postgresVersion(): string {
   try {
-    return readFileSync("/usr/share/postgresql-common/supported_versions", "utf8").trim().split(/\s+/)[0] ?? "?";
+    const out = execFileSync(path.join(postgresBinDir(), "postgres"), ["--version"], { encoding: "utf8" });
+    return /\d+(\.\d+)?/.exec(out)?.[0] ?? "?";
   } catch {
     return "?";
   }
