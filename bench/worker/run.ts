@@ -148,7 +148,7 @@ async function main(): Promise<void> {
     }
     for (const [role, label, target, min] of [
       ["producer", "one at a time", "≥ 1 M msg/s", 1e6],
-      ["producer-batch", "batched (256)", "≥ 10 M msg/s", 1e7],
+      ["producer-batch", "packed batches of 256", "≥ 10 M msg/s", 1e7],
     ] as const) {
       const cl = await b4("client-b4", role);
       const raw = await b4("raw-b4", role);

@@ -185,11 +185,13 @@ async function main(): Promise<void> {
         await new Promise((r) => setTimeout(r, 500));
         const t0 = now();
         if (batch) {
+          // Packed batches: one native call per 256 messages (publishPacked / appendPacked).
           const B = 256;
-          const many = Array.from({ length: B }, () => msg);
+          const data = new Uint8Array(B * 64).fill(3);
+          const lens = new Uint32Array(B).fill(64);
           for (let i = 0; i < a.n; i += B) {
-            if (h) h.publishBatch(many);
-            else stream!.appendBatch(many);
+            if (h) h.publishPacked(data, lens);
+            else stream!.appendPacked(data, lens);
           }
         } else if (h) {
           for (let i = 0; i < a.n; i++) h.publishRaw(msg);

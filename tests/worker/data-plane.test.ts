@@ -107,6 +107,16 @@ describe("two client processes through shared memory", () => {
     expect(r).toMatchObject({ received: 20_000, lost: 0, sum: (20_000 * 19_999) / 2 });
   });
 
+  it("packed batches (publishPacked): 20,000 messages in batches of 100, every one received by another process", async () => {
+    const f = await file({ kind: "STREAM", layout: { messageMaxSize: 64, capacity: 32768, overflow: "overwrite", maxConsumers: 16 } });
+    const sub = runClient("peer", { socketPath: w.socketPath, apiKey: ro.raw, role: "stream-subscriber", file: f.name, count: 20_000 });
+    await sub.waitFor((m) => m.opened === true);
+    const pub = runClient("peer", { socketPath: w.socketPath, apiKey: rw.raw, role: "stream-publisher-packed", file: f.name, count: 20_000 });
+    await pub.waitFor((m) => m.published === 20_000);
+    const r = await sub.waitFor((m) => typeof m.received === "number");
+    expect(r).toMatchObject({ received: 20_000, lost: 0, sum: (20_000 * 19_999) / 2 });
+  });
+
   it("request/reply between two processes over one bidirectional stream", async () => {
     const f = await file({ kind: "STREAM", pattern: "REQUEST_RESPONSE", directionality: "BIDIRECTIONAL" });
     await opened(await client(), f.name, { side: "consumer" });

@@ -413,6 +413,20 @@ export class StreamHandle extends SharedFileHandle {
     }
   }
 
+  /**
+   * Appends `count` messages of raw bytes (no serialization) packed back to back in `data`, their
+   * lengths in `lengths`: one native call and one lock for the whole batch, the fastest way to
+   * publish many messages. Returns the first sequence number.
+   */
+  publishPacked(data: Uint8Array, lengths: Uint32Array, count = lengths.length): number {
+    if (this.invalidated || this.readOnly) this.checkWritable();
+    try {
+      return this.stream.appendPacked(data, lengths, count);
+    } catch (e) {
+      throw fromNativeError(e);
+    }
+  }
+
   /** Appends raw bytes (no serialization). */
   publishRaw(bytes: Uint8Array): number {
     if (this.invalidated || this.readOnly) this.checkWritable();
