@@ -207,7 +207,7 @@ Notes:
   connection to redeem the fd ticket (SCM_RIGHTS), \`mmap\` of the received fd and header
   validation. Authentication (HELLO) happens once per connection and is not included.
 - B1/B2/B4 go through the library's handles (\`readInto\`, \`writeRaw\` + \`waitForChange(spin)\`,
-  \`publishRaw\`/\`publishBatch\`, \`reader()\`): after \`open\` nothing touches the socket, so the
+  \`publishRaw\`/\`publishPacked\`, \`reader()\`): after \`open\` nothing touches the socket, so the
   ratio is the cost of the library's checks on top of the native module.
 - Consumers attached read-only (directionality) cannot register a cursor in the file: with the
   "overwrite" policy a slower consumer loses messages and counts them (\`lost\`).
