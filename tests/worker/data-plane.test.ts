@@ -96,22 +96,15 @@ describe("two client processes through shared memory", () => {
     expect(watcher.messages[0]).toMatchObject({ opened: true, readOnly: true });
   });
 
-  it("exchange stream messages: 20,000 published in one process, all received in another", async () => {
+  it.each([
+    ["one by one (publish)", "stream-publisher"],
+    ["in packed batches of 100 (publishPacked)", "stream-publisher-packed"],
+  ])("exchange stream messages %s: 20,000 published in one process, all received in another", async (_, role) => {
     const f = await file({ kind: "STREAM", layout: { messageMaxSize: 64, capacity: 32768, overflow: "overwrite", maxConsumers: 16 } });
     await opened(await client(), f.name, { side: "consumer" });
     const sub = runClient("peer", { socketPath: w.socketPath, apiKey: ro.raw, role: "stream-subscriber", file: f.name, count: 20_000 });
     await sub.waitFor((m) => m.opened === true);
-    const pub = runClient("peer", { socketPath: w.socketPath, apiKey: rw.raw, role: "stream-publisher", file: f.name, count: 20_000 });
-    await pub.waitFor((m) => m.published === 20_000);
-    const r = await sub.waitFor((m) => typeof m.received === "number");
-    expect(r).toMatchObject({ received: 20_000, lost: 0, sum: (20_000 * 19_999) / 2 });
-  });
-
-  it("packed batches (publishPacked): 20,000 messages in batches of 100, every one received by another process", async () => {
-    const f = await file({ kind: "STREAM", layout: { messageMaxSize: 64, capacity: 32768, overflow: "overwrite", maxConsumers: 16 } });
-    const sub = runClient("peer", { socketPath: w.socketPath, apiKey: ro.raw, role: "stream-subscriber", file: f.name, count: 20_000 });
-    await sub.waitFor((m) => m.opened === true);
-    const pub = runClient("peer", { socketPath: w.socketPath, apiKey: rw.raw, role: "stream-publisher-packed", file: f.name, count: 20_000 });
+    const pub = runClient("peer", { socketPath: w.socketPath, apiKey: rw.raw, role, file: f.name, count: 20_000 });
     await pub.waitFor((m) => m.published === 20_000);
     const r = await sub.waitFor((m) => typeof m.received === "number");
     expect(r).toMatchObject({ received: 20_000, lost: 0, sum: (20_000 * 19_999) / 2 });
