@@ -91,6 +91,9 @@ export type RoutingRedis = NonNullable<RoutingConfigResponse["redis"]>;
  *    consumed on exactly one node. Producers keep their mapping for their whole attachment, so
  *    the decision cannot live in them: a peer may appear while they are attached.
  */
+/** How long the producer connection may stay not ready while Redis is reachable before it is reconnected. */
+const PRODUCER_STUCK_MS = 10_000;
+
 export function producerUsesOutbox(file: Pick<CatalogueFile, "transportPreference" | "pattern" | "kind">): boolean {
   if (file.transportPreference === "NETWORK_ONLY") return true;
   return file.pattern === "QUEUE" && file.kind === "STREAM" && file.transportPreference !== "LOCAL_ONLY";
@@ -1028,7 +1031,30 @@ export class RoutingBridge extends EventEmitter<RoutingBridgeEvents> {
     }
   }
 
+  /** Since when the producer connection is not ready while the commands connection is (0: it is). */
+  private producerStuckSince = 0;
+
+  /**
+   * Forwarding needs the producer connection. If it stays not ready while the commands
+   * connection to the same Redis is (a Cluster client can stay stuck connecting), it is told to
+   * reconnect, and this is logged, every PRODUCER_STUCK_MS.
+   */
+  private checkProducerConnection(): void {
+    if (this.producerClient.status === "ready" || this.commands.status !== "ready") {
+      this.producerStuckSince = 0;
+      return;
+    }
+    const now = Date.now();
+    if (!this.producerStuckSince) this.producerStuckSince = now;
+    else if (now - this.producerStuckSince >= PRODUCER_STUCK_MS) {
+      this.o.log.warn({ status: this.producerClient.status, forMs: now - this.producerStuckSince }, "Redis producer connection not ready although Redis is reachable: reconnecting it");
+      this.producerStuckSince = now;
+      this.producerClient.disconnect(true);
+    }
+  }
+
   private async tick(): Promise<void> {
+    this.checkProducerConnection();
     for (const r of [...this.routes.values()]) {
       if (r.closed) continue;
       if (this.redisUp) {
