@@ -81,6 +81,9 @@ const JOURNAL_COMPACT_BYTES = 1 << 20;
 
 export type RoutingRedis = NonNullable<RoutingConfigResponse["redis"]>;
 
+/** How long the producer connection may stay not ready while Redis is reachable before it is reconnected. */
+const PRODUCER_STUCK_MS = 10_000;
+
 /**
  * Whether the file's producers on a routing worker write their own mapping (the outbox, read
  * only by the worker) instead of the main one:
@@ -91,9 +94,6 @@ export type RoutingRedis = NonNullable<RoutingConfigResponse["redis"]>;
  *    consumed on exactly one node. Producers keep their mapping for their whole attachment, so
  *    the decision cannot live in them: a peer may appear while they are attached.
  */
-/** How long the producer connection may stay not ready while Redis is reachable before it is reconnected. */
-const PRODUCER_STUCK_MS = 10_000;
-
 export function producerUsesOutbox(file: Pick<CatalogueFile, "transportPreference" | "pattern" | "kind">): boolean {
   if (file.transportPreference === "NETWORK_ONLY") return true;
   return file.pattern === "QUEUE" && file.kind === "STREAM" && file.transportPreference !== "LOCAL_ONLY";

@@ -319,18 +319,22 @@ export class Worker extends EventEmitter<{ revoked: []; fatal: [Error] }> {
     // Attachments opened while the configuration was not there yet (the control plane was slow
     // or down at start-up) are routed now, as if they had just opened: their decisions are
     // re-made and their clients told.
-    for (const a of this.attachments.values()) this.routeOpenedEarlier(bridge, a);
+    for (const a of this.attachments.values()) {
+      if (a.side === "PRODUCER" && producerUsesOutbox(a.file) && a.path !== this.files.pathFor(this.tenantId, a.file.id, ".out")) {
+        // Its client writes the shared ring, not the outbox the worker forwards from.
+        this.log.warn({ file: a.file.name, attachment: a.id }, "producer opened before routing was configured: its messages stay on this host until it reopens");
+      }
+      this.routeAttachment(bridge, a);
+    }
     this.log.info({ redis: redis.url, cluster: redis.cluster, user: redis.username }, "cross-node routing enabled");
   }
 
-  private routeOpenedEarlier(bridge: RoutingBridge, a: Attachment): void {
-    if (a.side === "PRODUCER" && producerUsesOutbox(a.file) && a.path !== this.files.pathFor(this.tenantId, a.file.id, ".out")) {
-      // Its client writes the shared ring, not the outbox the worker forwards from.
-      this.log.warn({ file: a.file.name, attachment: a.id }, "producer opened before routing was configured: its messages stay on this host until it reopens");
-    }
+  /** Hands a local attachment to the bridge; the attachment works locally whatever happens here. */
+  private routeAttachment(bridge: RoutingBridge, a: Attachment): void {
     try {
       bridge.attach(a.file, { id: a.id, side: a.side, preference: a.preference });
     } catch (e) {
+      // The file is just not bridged (logged, visible as no route).
       this.log.error({ file: a.file.name, err: (e as Error).message }, "cannot route this file to other hosts");
     }
   }
@@ -795,12 +799,7 @@ export class Worker extends EventEmitter<{ revoked: []; fatal: [Error] }> {
     const attachment: Attachment = { id: attachmentId, session, file, path: attachPath, side: req.side, readOnly, transport, reason, preference, since: new Date() };
     if (req.group !== undefined) attachment.groupKey = this.joinGroup(file, p, req.group);
     this.attachments.set(attachment.id, attachment);
-    try {
-      this.routing?.attach(file, { id: attachment.id, side: req.side, preference });
-    } catch (e) {
-      // The local attachment works regardless; the file is just not bridged (logged, visible as no route).
-      this.log.error({ file: file.name, err: (e as Error).message }, "cannot route this file to other hosts");
-    }
+    if (this.routing) this.routeAttachment(this.routing, attachment);
     session.attachments.add(attachment.id);
     this.updateAttachmentGauge();
     const ticket = randomBytes(16).toString("base64url");

@@ -228,8 +228,8 @@ export function sharedFilePageJson(page: SharedFileJsonPage): string {
 
 /**
  * Renders the rows without `apiJson` from their columns into `items` (at the index `at` gives)
- * and stores each rendering, unless the row changed since it was read (`xmin`): a row is
- * rendered this way at most once per change.
+ * and stores the renderings in one statement, each only if its row has not changed since it was
+ * read (`xmin`): a row is rendered this way at most once per change.
  */
 async function renderUnrendered(tenantId: string, at: Map<string, number>, items: (string | undefined)[]): Promise<void> {
   const { rows } = await hotPool().query<{ xmin: string; json: string }>({
@@ -237,16 +237,23 @@ async function renderUnrendered(tenantId: string, at: Map<string, number>, items
     text: UNRENDERED_SQL,
     values: [tenantId, [...at.keys()]],
   });
+  const ids: string[] = [];
+  const texts: string[] = [];
   for (const row of rows) {
     const file = toSharedFile(JSON.parse(row.json) as SharedFileListRow);
     const json = JSON.stringify(file);
     items[at.get(file.id)!] = json;
-    await hotPool().query({
-      name: "commy_shared_files_store_rendered",
-      text: `UPDATE "SharedFile" SET "apiJson" = $3 WHERE "id" = $1 AND "xmin" = $2::xid AND "apiJson" IS NULL`,
-      values: [file.id, row.xmin, json],
-    });
+    ids.push(file.id);
+    texts.push(json);
   }
+  if (!ids.length) return;
+  await hotPool().query({
+    name: "commy_shared_files_store_rendered",
+    text: `UPDATE "SharedFile" AS f SET "apiJson" = r."json"
+      FROM unnest($1::text[], $2::xid[], $3::text[]) AS r("id", "xmin", "json")
+      WHERE f."id" = r."id" AND f."xmin" = r."xmin" AND f."apiJson" IS NULL`,
+    values: [ids, rows.map((r) => r.xmin), texts],
+  });
 }
 
 /**
